@@ -1,0 +1,1 @@
+"""Records -> xarray -> NetCDF with provenance, and back."""

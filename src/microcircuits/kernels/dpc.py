@@ -1,0 +1,43 @@
+"""One Euler step of dendritic hierarchical predictive coding (Mikulasch et al.; class ``dPC_model``).
+
+No interneuron dynamics: the "interneuron rate" of area k is the pyramidal rate of the same area one step
+earlier (``rI``), so vapi_k = B_k r_{k+1}(n) + B_PI_k r_k(n-1), with a square, plastic B_PI_k.  In BP mode
+B follows W^T + noise; B_PI is not overwritten.  spec/models.md §2.4.
+"""
+
+from .common import (
+    apply_increments,
+    copy,
+    forward_drive,
+    forward_updates,
+    jit,
+    rebuild_feedback,
+    rep_prospective,
+    take_input,
+)
+from .sacramento import apical, apical_plasticity, pyramidal_increments
+
+
+@jit
+def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
+    """Advance one dt with input X[n] and, if ``inject``, target Y[n]."""
+    n_in = net.area_off[1]
+    copy(st.rates_old, st.rates)
+    copy(st.rI_old, st.rI)
+    copy(st.vbas_old, st.vbas)
+    copy(st.vapi_old, st.vapi)
+    for i in range(st.rI.shape[0]):
+        st.rI[i] = st.rates[n_in + i]
+    rep_prospective(net, st)
+    take_input(st.rates, X, n)
+    copy(st.u_prev, st.u)
+    forward_drive(net, st.rates, st.vbas)
+    apical(net, st)
+    pyramidal_increments(net, st, Y, n, inject)
+    if synapse:
+        if net.bp:
+            rebuild_feedback(net)  # from the pre-update W; B_PI is not touched (dPC restores it)
+        forward_updates(net, st, learn_w, store_dw)
+        if learn_lat:
+            apical_plasticity(net, st)
+    apply_increments(st)

@@ -1,0 +1,128 @@
+"""The two records every kernel works on: a network (weights, constants, topology) and its state.
+
+On the Python side they are named tuples of flat NumPy arrays and scalars (:data:`Network`, :data:`State`);
+kernels receive them as Numba StructRefs built from the same arrays (:func:`kernel_network`,
+:func:`kernel_state`), which pass as one pointer instead of hundreds of flattened arguments per call.
+Units are addressed by offsets:
+
+* ``area_off[l]`` .. ``area_off[l+1]``: area l in the *full* vector (input area 0 first), used for rates;
+* ``rep_off[l]``: the same area in vectors without the input (u, u_breve, vbas, vapi, ...);
+* ``pop_off[l]``: population l of the second cell type (errormc error units, sacramento2018 interneurons,
+  ann errors, dPC delayed rates), possibly empty.
+
+Weight matrices are stored as row-major blocks in one flat buffer each: block k of the forward weights maps
+area ``fw_pre[k]`` to area ``fw_post[k]`` and occupies ``W[fw_ptr[k]:fw_ptr[k+1]]`` with shape
+``(fw_rows[k], fw_cols[k])``.  Layered networks have one block per area; errormc skip mode has the blocks
+below the diagonal.  Feedback block k connects area ``bw_send[k]`` (``bw_cols[k]`` units) to area
+``bw_recv[k]`` (``bw_rows[k]`` units) and is stored *transposed*, sender-major: entry (receiver i, sender j)
+is ``B[bw_ptr[k] + j*bw_rows[k] + i]``.  That is the layout of the forward block it mirrors in BP mode
+(``bw_src[k]``, post = sender, pre = receiver), so the BP rebuild B = W^T + noise is a contiguous sum.
+"""
+
+from collections import namedtuple
+
+from numba.core import types
+from numba.experimental import structref
+
+MODEL_ID = {"errormc": 0, "sacramento2018": 1, "dPC": 2, "ann": 3}
+
+# How the MSE is recorded (spec/models.md §5.4)
+MSE_RATE, MSE_RATE_OF_VOLTAGE_TARGET, MSE_VOLTAGE = 0, 1, 2
+
+NETWORK_FIELDS = [
+    # identity and topology
+    "model", "n_areas", "area_off", "rep_off", "pop_off", "npair",
+    # forward weights (block-sparse) and their learning rates per block
+    "fw_post", "fw_pre", "fw_rows", "fw_cols", "fw_ptr", "fw_hier", "W", "dW", "dW_lp", "eta_fw",
+    # feedback weights (block-sparse): fixed BP noise, transpose source, upper-triangular diagonal blocks,
+    # and which blocks a BP rebuild must recompute (their source can change)
+    "bw_recv", "bw_send", "bw_rows", "bw_cols", "bw_ptr", "bw_src", "bw_triu", "bw_live", "B", "B_noise",
+    # lateral weights per population: W_IP (rep -> error / interneuron) and B_PI (error -> apical)
+    "WIP", "WIP_ptr", "WIP_rows", "WIP_cols", "BPI", "BPI_ptr", "BPI_rows", "BPI_cols", "eta_IP", "eta_PI",
+    # activations: kind per area, slope and offset per unit; look-ahead switches per area
+    "act_kind", "slope", "offset", "err_kind", "err_slope", "err_offset", "rep_lookahead", "err_lookahead",
+    # time constants per area / population, the one used without a target, and the prediction scale c of
+    # the forward plasticity rule per area (post - c*vbas_old)
+    "tau_rep", "tau_err", "tau_out_notgt", "c_pred",
+    # scalars
+    "dt", "gl", "gbas", "gapi", "gden", "gnI", "gntgt", "taur", "tauLO",
+    "bp", "dw_use_activation", "varphi_transfer", "dw_low_pass", "mse_mode",
+]
+
+STATE_FIELDS = [
+    "rates", "rates_old",                      # full vectors: input then representation rates
+    "u", "u_prev", "u_breve", "d", "du",       # representation units (u_prev is the reference's uP_old)
+    "uI", "uI_prev", "uI_breve", "rI", "rI_old", "duI",  # second population
+    "vbas", "vbas_old", "vapi", "vapi_old",    # dendrites of representation units
+    "vden", "vden_old", "fb", "tmp",           # dendrites of the second population, feedback, scratch
+]
+
+Network = namedtuple("Network", NETWORK_FIELDS)
+State = namedtuple("State", STATE_FIELDS)
+
+
+def _fields(self, fields):
+    return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+# One StructRef type per model: the type of a network says which step function runs it, so every loop is
+# compiled (and cached) per model through ordinary type dispatch.
+@structref.register
+class ErrormcNetwork(types.StructRef):
+    preprocess_fields = _fields
+
+
+@structref.register
+class SacramentoNetwork(types.StructRef):
+    preprocess_fields = _fields
+
+
+@structref.register
+class DPCNetwork(types.StructRef):
+    preprocess_fields = _fields
+
+
+@structref.register
+class ANNNetwork(types.StructRef):
+    preprocess_fields = _fields
+
+
+@structref.register
+class StateRef(types.StructRef):
+    preprocess_fields = _fields
+
+
+class _ErrormcProxy(structref.StructRefProxy):
+    pass
+
+
+class _SacramentoProxy(structref.StructRefProxy):
+    pass
+
+
+class _DPCProxy(structref.StructRefProxy):
+    pass
+
+
+class _ANNProxy(structref.StructRefProxy):
+    pass
+
+
+class _StateProxy(structref.StructRefProxy):
+    pass
+
+
+NETWORK_TYPES = {0: ErrormcNetwork, 1: SacramentoNetwork, 2: DPCNetwork, 3: ANNNetwork}
+_PROXIES = {0: _ErrormcProxy, 1: _SacramentoProxy, 2: _DPCProxy, 3: _ANNProxy}
+for _model, _proxy in _PROXIES.items():
+    structref.define_proxy(_proxy, NETWORK_TYPES[_model], NETWORK_FIELDS)
+structref.define_proxy(_StateProxy, StateRef, STATE_FIELDS)
+
+
+def kernel_network(net: Network, **changes):
+    """The kernel's view of ``net`` (same arrays), optionally with some fields replaced."""
+    return _PROXIES[int(net.model)](*net._replace(**changes))
+
+
+def kernel_state(st: State):
+    return _StateProxy(*st)

@@ -1,0 +1,1 @@
+"""Parameters -> kernel arrays, in the reference's random-number order."""

@@ -1,0 +1,413 @@
+"""The typed, validated parameter set.
+
+Every key the reference implementation knows is a field of :class:`Params`; the field's metadata is its
+schema (kind, status, documentation).  Reference ``params.json`` files load unchanged (duplicate ``_comment``
+keys included); the project's YAML files use the same keys.  Keys the reference never reads are accepted and
+kept, and listed in ``docs/deviations.md``.  Anything else stops with a :class:`ParamsError` that names the
+file, the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+MODELS = ("errormc", "sacramento2018", "dPC", "ann")
+ACTIVATIONS = ("linear", "relu", "soft_relu", "logistic", "tanh", "hard_sigmoid")
+CONNECTION_MODES = ("layered", "skip")
+ETA_CONVERSIONS = ("fill_diag", "fill_all", "fill_scaled")
+INPUT_SIGNALS = ("step", "cartpole", "genMNIST")
+
+
+class ParamsError(ValueError):
+    """A parameter file holds a key or value the simulator cannot run with."""
+
+    def __init__(self, source: str, key: str, value: Any, allowed: str):
+        self.source, self.key, self.value, self.allowed = source, key, value, allowed
+        super().__init__(f"{source}: key '{key}': value {_show(value)} is not allowed; {allowed}")
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ---------------------------------------------------------------------------------------------------------
+# kinds: a kind checks one value and returns its normalised form, or raises ValueError(what is allowed)
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def number(lo: float | None = None, lo_open: bool = False):
+    def check(v):
+        bound = "" if lo is None else (f" > {lo}" if lo_open else f" >= {lo}")
+        if not _is_number(v) or (lo is not None and (v <= lo if lo_open else v < lo)):
+            raise ValueError(f"expected a finite number{bound}")
+        return v
+    check.kind = "number"
+    return check
+
+
+def integer(lo: int = 0):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"expected an integer >= {lo}")
+        return v
+    check.kind = "int"
+    return check
+
+
+def boolean(v):
+    if not isinstance(v, bool):
+        raise ValueError("expected true or false")
+    return v
+
+
+boolean.kind = "bool"
+
+
+def choice(options: tuple[str, ...]):
+    def check(v):
+        if v not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return v
+    check.kind = "choice"
+    return check
+
+
+def uniform_range(v):
+    if not (isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_number(x) for x in v) and v[0] <= v[1]):
+        raise ValueError("expected [low, high] with two numbers and low <= high")
+    return tuple(v)
+
+
+uniform_range.kind = "range"
+
+
+def int_list(lo: int = 0, min_len: int = 0):
+    def check(v):
+        if not (isinstance(v, (list, tuple)) and len(v) >= min_len
+                and all(isinstance(x, int) and not isinstance(x, bool) and x >= lo for x in v)):
+            raise ValueError(f"expected a list of at least {min_len} integers >= {lo}")
+        return tuple(v)
+    check.kind = "int_list"
+    return check
+
+
+def number_list(v):
+    if not (isinstance(v, (list, tuple)) and all(_is_number(x) for x in v)):
+        raise ValueError("expected a list of numbers")
+    return tuple(v)
+
+
+number_list.kind = "number_list"
+
+
+def activation_names(v):
+    names = [v] if isinstance(v, str) else v
+    if not (isinstance(names, (list, tuple)) and names and all(n in ACTIVATIONS for n in names)):
+        raise ValueError(f"expected an activation name or a list of names, each one of {', '.join(ACTIVATIONS)}")
+    return v if isinstance(v, str) else tuple(v)
+
+
+activation_names.kind = "activation"
+
+
+def learning_rates(v):
+    if isinstance(v, (list, tuple)) and all(_is_number(x) for x in v):
+        return tuple(v)
+    if (isinstance(v, (list, tuple)) and v and all(isinstance(row, (list, tuple)) for row in v)
+            and all(_is_number(x) for row in v for x in row)):
+        return tuple(tuple(row) for row in v)
+    raise ValueError("expected a list of numbers (one per area) or a 2-D list (errormc skip mode)")
+
+
+learning_rates.kind = "eta"
+
+
+def anything(v):
+    return v
+
+
+anything.kind = "any"
+
+
+def text(v):
+    if not isinstance(v, str):
+        raise ValueError("expected a string")
+    return v
+
+
+text.kind = "str"
+
+
+def key(check, default=None, doc="", status="live", required=False):
+    """A schema entry: ``status`` is 'live' (read by the simulator), 'dead' (read by nothing reachable) or
+    'unsupported' (accepted only at its neutral value)."""
+    return field(default=default, metadata=dict(check=check, doc=doc, status=status, required=required))
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Params:
+    """One experiment's parameters, validated.  Field docs give units and meaning (spec/models.md §7)."""
+
+    # model
+    mc_model: str | None = key(choice(MODELS), required=True, doc="student model")
+    teacher_mc_model: str | None = key(choice(MODELS), doc="teacher model (default: mc_model)")
+    model_type: str = key(choice(("BP", "FA")), "BP", "feedback: BP (noisy transpose refreshed every plastic step) or FA (fixed random)")
+    layers: tuple | None = key(int_list(1, 2), required=True, doc="units per area, input first")
+    error_layers: tuple | None = key(int_list(0, 2), doc="error units per area (errormc; entry 0 ignored; default = layers)")
+    activation: Any = key(activation_names, "linear", "representation activation: one name or one per area 1..L")
+    error_activation: Any = key(activation_names, "linear", "errormc error-unit activation")
+    fw_connection_mode: str = key(choice(CONNECTION_MODES), "layered", "errormc forward weights: layered or skip (one block-lower-triangular matrix)")
+    bw_connection_mode: str = key(choice(CONNECTION_MODES), "layered", "errormc error feedback: layered or skip (upper-triangular)")
+    varphi_transfer: bool = key(boolean, True, "errormc: multiply hidden error dendrites by W_IP phi'")
+    dWPP_use_activation: bool = key(boolean, False, "forward plasticity on rates (true) or voltages (false)")
+    dWPP_low_pass: bool = key(boolean, False, "errormc: low-pass filter forward updates with tauLO")
+    rate_target: bool | None = key(boolean, None, "override the class default of rate (errormc, ann) vs voltage (sacramento2018, dPC) target")
+    # time (ms)
+    dt: float = key(number(0, lo_open=True), 0.01, "Euler step (ms)")
+    Tpres: float = key(number(0, lo_open=True), 0.2, "presentation time per sample (ms)")
+    settling_time: float = key(number(0), 20, "settling phase before training (ms), no target, no plasticity")
+    tauLO: float = key(number(0, lo_open=True), 100.0, "low-pass time constant of dWPP_low_pass (ms)")
+    taur: float | None = key(number(), None, "scale of the students' prospective look-ahead (runner hook)")
+    # conductances (1/ms)
+    gl: float = key(number(0), 0.03, "leak")
+    gbas: float = key(number(0), 0.1, "basal to soma")
+    gapi: float = key(number(0), 0.06, "apical to soma")
+    gden: float = key(number(0), 0.1, "dendrite to soma of interneurons / error units")
+    gnI: float = key(number(0), 0.06, "interneuron nudging (sacramento2018)")
+    gntgt: float = key(number(0), 0.06, "output nudging")
+    # learning
+    eta_fw: tuple | None = key(learning_rates, required=True, doc="forward learning rates per area (errormc skip: or an L x L matrix)")
+    eta_fw_conversion: str = key(choice(ETA_CONVERSIONS), "fill_diag", "errormc skip: list to matrix conversion")
+    eta_IP: tuple = key(number_list, (), "W_IP rates (sacramento2018) / decay to identity (errormc)")
+    eta_PI: tuple = key(number_list, (), "B_PI rates (sacramento2018, dPC) / decay to identity (errormc)")
+    WT_noise: float = key(number(0), 0.0, "half-width of the fixed uniform noise added to the BP transpose")
+    # initialisation
+    random_seed: tuple | None = key(int_list(0, 1), doc="student seeds; the teacher seed derives from the first")
+    init_in_SPS: bool = key(boolean, True, "sacramento2018/dPC: start in the self-predicting state")
+    init_WIP_identity: bool = key(boolean, True, "errormc: W_IP starts at identity + noise")
+    init_BPI_identity: bool = key(boolean, True, "errormc: B_PI starts at identity + noise")
+    init_realistic_connectivity: bool = key(boolean, False, "errormc: connectome-scaled skip init (needs skip/skip)")
+    init_WPP_range: tuple = key(uniform_range, (-1, 1), "forward weights U(low, high)")
+    init_WIP_range: tuple = key(uniform_range, (0, 0))
+    init_BPI_range: tuple = key(uniform_range, (0, 0))
+    init_BPP_range: tuple = key(uniform_range, (-1, 1), "feedback weights for FA (sacramento2018, ann)")
+    init_BII_range: tuple = key(uniform_range, (-1, 1), "errormc error feedback")
+    init_teacher_WPP_range: tuple = key(uniform_range, (-1, 1))
+    init_teacher_WIP_range: tuple = key(uniform_range, (0, 0))
+    init_teacher_BPI_range: tuple = key(uniform_range, (0, 0))
+    init_teacher_BPP_range: tuple = key(uniform_range, (-1, 1))
+    init_teacher_BII_range: tuple = key(uniform_range, (-1, 1))
+    WPP_skip_connection_range: tuple = key(uniform_range, (0, 0), "errormc skip init without connectome")
+    BII_skip_connection_range: tuple = key(uniform_range, (0, 0))
+    activation_slope: tuple | None = key(number_list, None, "slope per area")
+    activation_offset: tuple | None = key(number_list, None, "offset per area")
+    activation_slope_std: float | None = key(number(0), None, "per-neuron slope spread (students' representation units)")
+    activation_offset_std: float | None = key(number(0), None, "per-neuron offset spread")
+    teacher_layers: tuple | None = key(int_list(1, 2), None)
+    teacher_error_layers: tuple | None = key(int_list(0, 2), None)
+    copy_teacher_weights: bool = key(boolean, False, status="unsupported")
+    copy_teacher_voltages: bool = key(boolean, False, status="unsupported")
+    # task
+    input_signal: str = key(choice(INPUT_SIGNALS), "step", "task")
+    dataset_size: int = key(integer(1), 100, "samples per train / validation / test set")
+    epochs: int = key(integer(1), 1, "training epochs")
+    target_rescale_factor: float | None = key(number(0, lo_open=True), None, "cart-pole force scale")
+    # recording
+    rec_per_steps: int = key(integer(1), 2000, "snapshot interval (steps)")
+    rec_MSE: bool = key(boolean, True)
+    rec_rate_MSE: bool | None = key(boolean, None, "MSE on rates (absent: the model's target kind)")
+    rec_WPP: bool = key(boolean, False)
+    rec_WIP: bool = key(boolean, False)
+    rec_BPP: bool = key(boolean, False)
+    rec_BII: bool = key(boolean, False)
+    rec_BPI: bool = key(boolean, False)
+    rec_dWPP: bool = key(boolean, False)
+    rec_uP: bool = key(boolean, False)
+    rec_uP_breve: bool = key(boolean, False)
+    rec_rP_breve: bool = key(boolean, False)
+    rec_uI: bool = key(boolean, False)
+    rec_uI_breve: bool = key(boolean, False)
+    rec_rI_breve: bool = key(boolean, False)
+    rec_vbas: bool = key(boolean, False)
+    rec_vapi: bool = key(boolean, False)
+    rec_error: bool = key(boolean, False)
+    rec_input: bool = key(boolean, False)
+    rec_target: bool = key(boolean, False)
+    # accepted, never read by any reachable code path of the reference (PAL-only, typos, leftovers)
+    target_rate: Any = key(boolean, None, status="dead", doc="never read (the code reads rate_target)")
+    activation_noise_std: Any = key(anything, None, status="dead")
+    output: Any = key(anything, None, status="dead", doc="stale cluster path")
+    dtxi: Any = key(anything, None, status="dead")
+    tauHP: Any = key(anything, None, status="dead")
+    tauxi: Any = key(anything, None, status="dead")
+    eta_bw: Any = key(anything, None, status="dead")
+    alpha: Any = key(anything, None, status="dead")
+    noise_type: Any = key(anything, None, status="dead")
+    noise_scale: Any = key(anything, None, status="dead")
+    noise_mode: Any = key(anything, None, status="dead")
+    noise_deg: Any = key(anything, None, status="dead")
+    inter_low_pass: Any = key(anything, None, status="dead")
+    pyr_hi_pass: Any = key(anything, None, status="dead")
+    dWPP_r_low_pass: Any = key(anything, None, status="dead")
+    dWPP_post_low_pass: Any = key(anything, None, status="dead")
+    gate_regularizer: Any = key(anything, None, status="dead")
+    varphi_regularizer: Any = key(anything, None, status="dead")
+    taueps: Any = key(anything, None, status="dead")
+    rec_dWIP: Any = key(anything, None, status="dead", doc="not recorded")
+    rec_dBPP: Any = key(anything, None, status="dead", doc="not recorded")
+    rec_dBII: Any = key(anything, None, status="dead", doc="not recorded")
+    rec_dBPI: Any = key(anything, None, status="dead", doc="not recorded")
+    rec_rP_breve_HI: Any = key(anything, None, status="dead")
+    rec_vapi_noise: Any = key(anything, None, status="dead")
+    rec_noise: Any = key(anything, None, status="dead")
+    rec_epsilon: Any = key(anything, None, status="dead")
+    rec_epsilon_LO: Any = key(anything, None, status="dead")
+    rec_lat_mismatch: Any = key(anything, None, status="dead", doc="not recorded")
+    _comment: Any = key(anything, None, status="dead", doc="comments")
+
+    # provenance: where the values came from and the mapping as given
+    source: str = field(default="<mapping>", compare=False, metadata=dict(internal=True))
+    raw: Mapping = field(default_factory=dict, compare=False, repr=False, metadata=dict(internal=True))
+
+    # -- derived quantities -----------------------------------------------------------------------------
+    @property
+    def n_areas(self) -> int:
+        """L: number of non-input areas."""
+        return len(self.layers) - 1
+
+    @property
+    def steps_per_sample(self) -> int:
+        """T = int(Tpres / dt), as the reference truncates it."""
+        return int(self.Tpres / self.dt)
+
+    @property
+    def settling_steps(self) -> int:
+        return int(self.settling_time / self.dt)
+
+    @property
+    def teacher_model(self) -> str:
+        return self.teacher_mc_model or self.mc_model
+
+    def activations(self, which: str = "activation") -> tuple[str, ...]:
+        """Activation names per area 1..L."""
+        value = getattr(self, which)
+        return (value,) * self.n_areas if isinstance(value, str) else tuple(value)
+
+    def to_dict(self) -> dict:
+        """The parameters as a plain JSON-able mapping (explicit keys only, as given)."""
+        return {k: v for k, v in self.raw.items()}
+
+    def replace(self, **changes) -> "Params":
+        """A copy with some keys changed (validated again)."""
+        raw = dict(self.raw)
+        raw.update(changes)
+        return params_from_mapping(raw, source=self.source)
+
+
+SCHEMA = {f.name: f.metadata for f in dataclasses.fields(Params) if not f.metadata.get("internal")}
+
+
+def dead_keys() -> list[str]:
+    return [k for k, m in SCHEMA.items() if m["status"] == "dead"]
+
+
+def params_from_mapping(mapping: Mapping, source: str = "<mapping>") -> Params:
+    """Validate ``mapping`` (a reference params dict or the project's YAML) into :class:`Params`."""
+    if not isinstance(mapping, Mapping):
+        raise ParamsError(source, "<top level>", type(mapping).__name__, "expected a mapping of keys to values")
+    values = {}
+    for k, v in mapping.items():
+        if k not in SCHEMA:
+            close = [s for s in SCHEMA if s.lower() == str(k).lower()]
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ParamsError(source, k, v, f"this key is unknown{hint}; see docs/parameters.md for the keys")
+        try:
+            values[k] = SCHEMA[k]["check"](v)
+        except ValueError as err:
+            raise ParamsError(source, k, v, str(err)) from None
+    for k, meta in SCHEMA.items():
+        if meta["required"] and values.get(k) is None:
+            raise ParamsError(source, k, None, "this key is required")
+    p = Params(**values, source=source, raw=dict(mapping))
+    _check_consistency(p)
+    return p
+
+
+def _check_consistency(p: Params) -> None:
+    """Cross-key checks: shapes that must agree, and combinations the reference cannot run."""
+    err = lambda k, allowed: ParamsError(p.source, k, getattr(p, k), allowed)  # noqa: E731
+    L = p.n_areas
+    if p.error_layers is not None and len(p.error_layers) != len(p.layers):
+        raise err("error_layers", f"expected {len(p.layers)} entries, one per entry of 'layers' {list(p.layers)}")
+    if p.mc_model == "errormc" and p.error_layers is not None and min(p.error_layers[1:]) < 1:
+        raise err("error_layers", "errormc needs at least one error unit per area (entries 1..L >= 1)")
+    for k in ("activation", "error_activation"):
+        v = getattr(p, k)
+        if not isinstance(v, str) and len(v) != L:
+            raise err(k, f"expected one name or a list of {L} names (one per area 1..{L})")
+    eta = p.eta_fw
+    if eta and isinstance(eta[0], tuple):
+        if not (p.mc_model == "errormc" and p.fw_connection_mode == "skip"):
+            raise err("eta_fw", f"a 2-D learning-rate matrix needs mc_model errormc with fw_connection_mode skip; expected a list of {L} numbers")
+        if len(eta) != L or any(len(row) != L for row in eta):
+            raise err("eta_fw", f"expected an {L} x {L} matrix (post area x pre area)")
+    elif len(eta) != L:
+        raise err("eta_fw", f"expected {L} numbers, one per area 1..{L} (layers {list(p.layers)})")
+    n_lat = {"errormc": L, "sacramento2018": L - 1, "dPC": L - 1, "ann": 0}[p.mc_model]
+    for k in ("eta_IP", "eta_PI"):
+        if getattr(p, k) and len(getattr(p, k)) < n_lat:
+            raise err(k, f"expected at least {n_lat} numbers for {p.mc_model} with {L} areas")
+    for k in ("activation_slope", "activation_offset"):
+        if getattr(p, k) is not None and len(getattr(p, k)) != L:
+            raise err(k, f"expected {L} numbers, one per area 1..{L}")
+    if p.steps_per_sample < 1:
+        raise err("Tpres", f"must be at least one step (dt = {p.dt})")
+    if p.settling_steps > p.dataset_size * p.steps_per_sample and p.input_signal != "genMNIST":
+        raise err("settling_time", f"settling needs {p.settling_steps} steps but the training set has only "
+                  f"{p.dataset_size * p.steps_per_sample} (dataset_size x Tpres/dt)")
+    if p.init_realistic_connectivity and p.mc_model == "errormc":
+        if p.fw_connection_mode != "skip" or p.bw_connection_mode != "skip":
+            raise err("init_realistic_connectivity", "needs fw_connection_mode and bw_connection_mode 'skip'")
+        if L > 7:
+            raise err("layers", "realistic connectivity is defined for at most 7 non-input areas")
+    if p.mc_model == "dPC" and p.model_type == "FA":
+        raise err("model_type", "dPC supports only BP (its FA mode is broken in the reference: B = W, wrong shapes)")
+    kind_is_rate = p.rate_target if p.rate_target is not None else p.mc_model in ("errormc", "ann")
+    if p.rec_rate_MSE is False and kind_is_rate:
+        raise err("rec_rate_MSE", "false needs a voltage target (the reference stops: 'MSE cannot be based on voltage if target is rate')")
+    for k in ("copy_teacher_weights", "copy_teacher_voltages"):
+        if getattr(p, k):
+            raise err(k, "only false is supported (a debugging aid of the reference)")
+    if p.gl + p.gbas + p.gapi <= 0 or p.gl + p.gbas <= 0:
+        raise err("gl", "gl + gbas (+ gapi) must be > 0: the membrane time constants are their inverses")
+    if p.input_signal == "cartpole" and p.target_rescale_factor is None:
+        raise err("target_rescale_factor", "cart-pole needs a positive number (the reference uses 76.6)")
+
+
+def load_params(path: str | Path, overrides: Mapping | None = None) -> Params:
+    """Load a reference ``params.json`` or a project YAML file, apply ``overrides`` and validate."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(str(path), "<file>", str(path), "the file does not exist")
+    text_ = path.read_text()
+    try:
+        data = json.loads(text_) if path.suffix == ".json" else yaml.safe_load(text_)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ParamsError(str(path), "<file>", path.name, f"the file is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from None
+    if overrides:
+        if not isinstance(data, Mapping):
+            data = {}
+        data = {**data, **overrides}
+    return params_from_mapping(data, source=str(path))

@@ -1,0 +1,1 @@
+"""Experiment protocols driving the kernels; they return plain records, never files."""
