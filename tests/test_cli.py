@@ -1,0 +1,86 @@
+"""The command line and its output: a NetCDF file a colleague can open, clear errors, no partial files."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from microcircuits.cli import main
+from microcircuits.io.netcdf import write_netcdf
+
+from .conftest import FIG3
+
+ERRORMC = FIG3 / "4-2-1" / "errormc" / "params.json"
+SMALL = ["--set", "dataset_size=5", "--set", "settling_time=0.5", "--set", "rec_per_steps=50"]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "run.nc"
+    code = main(["simulate", str(ERRORMC), "--out", str(out), "--seed", "56789", "12345", "--epochs", "2",
+                 "--compare", "bp", "--quiet", *SMALL])
+    assert code == 0
+    return out
+
+
+def test_output_opens_with_xarray(written):
+    ds = xr.open_dataset(written)
+    assert ds.test_mse.dims == ("seed", "test_step")
+    assert list(ds.seed.values) == [56789, 12345]
+    assert ds.angle_dw_bp.dims == ("seed", "replay_sample", "area")
+    assert ds.forward_weights.dims == ("seed", "snapshot", "rep_unit", "unit")
+    assert ds.snapshot_phase.values[0] == "init"
+    for name, var in ds.data_vars.items():
+        assert "long_name" in var.attrs and "units" in var.attrs, name
+    assert ds.angle_dw_bp.attrs["units"] == "degree"
+    np.testing.assert_allclose(ds.test_loss.values, ds.test_mse.isel(test_step=slice(10, None)).mean("test_step").values)
+
+
+def test_output_records_parameters_and_provenance(written):
+    ds = xr.open_dataset(written)
+    params = json.loads(ds.attrs["params_json"])
+    assert params["random_seed"] == [56789, 12345] and params["epochs"] == 2 and params["dataset_size"] == 5
+    assert params["mc_model"] == "errormc"
+    for key in ("microcircuits_version", "git_revision", "numpy_version", "numba_version", "xarray_version",
+                "kernel_source_hash", "history"):
+        assert ds.attrs[key], key
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "microcircuits", *args], capture_output=True, text=True)
+
+
+def test_bad_value_exits_2_with_one_line_and_no_output(tmp_path):
+    out = tmp_path / "x.nc"
+    r = run_cli("simulate", str(ERRORMC), "--out", str(out), "--set", "dt=-1")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0
+    assert str(ERRORMC) in r.stderr and "'dt'" in r.stderr and "-1" in r.stderr and "> 0" in r.stderr
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_missing_file_and_bad_output_name(tmp_path):
+    r = run_cli("simulate", str(tmp_path / "nope.json"), "--out", str(tmp_path / "x.nc"))
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    r = run_cli("simulate", str(ERRORMC), "--out", str(tmp_path / "x.txt"))
+    assert r.returncode == 2 and ".nc" in r.stderr
+
+
+def test_check_and_keys():
+    r = run_cli("check", str(ERRORMC))
+    assert r.returncode == 0 and "errormc 4-2-1" in r.stdout
+    r = run_cli("keys")
+    assert r.returncode == 0 and "| `eta_fw` |" in r.stdout
+
+
+def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path):
+    out = tmp_path / "keep.nc"
+    write_netcdf(xr.Dataset({"a": ("x", np.arange(3.0))}), out)
+    bad = xr.Dataset({"a": ("x", np.arange(3.0))}, attrs={"bad": {"nested": "dict"}})  # not storable
+    with pytest.raises(Exception):
+        write_netcdf(bad, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.nc"]
+    assert xr.open_dataset(out).a.size == 3
