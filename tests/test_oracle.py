@@ -1,0 +1,266 @@
+"""The Numba kernels against the plain-NumPy oracle (tests/oracle.py), step by step.
+
+Every case builds one network, hands copies of it to the kernel (Sim.of) and to the oracle, and runs both
+through the same schedule of phases: settling (no target, no plasticity), training (target injected,
+plasticity on), a compare-like pass (target injected, synapse routine on, no weight change), validation
+(target passed but not injected, plasticity on), more training and a test pass (target passed, nothing
+learned).  Inputs and targets change every 20 steps.  All states, dendrites and weights are compared
+every few steps to a relative tolerance of 1e-10: the two sides sum in different orders, so bitwise
+equality is not expected, but nothing else may differ.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from microcircuits.networks.build import build
+from microcircuits.networks.layout import feedback_full, forward_full, lateral_full
+from microcircuits.params import params_from_mapping
+from microcircuits.tasks.protocol import Sim, null_recorder, phase
+
+from .conftest import FIG3, fig3_params
+from .oracle import make_oracle
+
+SEED = 56789
+T = 20            # steps per sample
+RTOL, ATOL = 1e-10, 1e-12
+CHECK_EVERY = 10
+ACTIVATIONS = ("linear", "relu", "soft_relu", "logistic", "tanh", "hard_sigmoid")
+
+# rate targets inside the range of each output activation (slope ~1)
+RATE_TARGET = {"linear": (-1.0, 1.0), "relu": (0.0, 1.0), "soft_relu": (0.05, 1.0), "logistic": (0.2, 0.8),
+               "tanh": (-0.7, 0.7), "hard_sigmoid": (0.2, 0.8)}
+VOLTAGE_TARGET = (-1.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# helpers
+
+def mapping(net: str, model: str, **changes) -> dict:
+    """A Fig. 3 parameter file as a dict (duplicate _comment keys collapse), with changes."""
+    data = json.loads((FIG3 / net / model / "params.json").read_text())
+    data.update(random_seed=[SEED])
+    data.update(changes)
+    return data
+
+
+def schedule(n_in: int, n_out: int, target: tuple, seed: int = 7):
+    """Phases (name, X, Y, flags); inputs and targets held for T steps each."""
+    rs = np.random.RandomState(seed)
+
+    def data(samples):
+        X = np.repeat(rs.uniform(0.0, 1.0, (samples, n_in)), T, axis=0)
+        Y = np.repeat(rs.uniform(target[0], target[1], (samples, n_out)), T, axis=0)
+        return X, Y
+
+    learn = dict(synapse=True, learn_w=True, learn_lat=True)
+    nothing = dict(synapse=False, learn_w=False, learn_lat=False)
+    phases = []
+    X, _ = data(2)
+    phases.append(("settle", X, None, dict(inject=False, **nothing)))
+    X, Y = data(8)
+    phases.append(("train", X, Y, dict(inject=True, **learn)))
+    X, Y = data(1)
+    phases.append(("compare", X, Y, dict(inject=True, synapse=True, learn_w=False, learn_lat=False)))
+    X, Y = data(3)
+    phases.append(("validation", X, Y, dict(inject=False, **learn)))
+    X, Y = data(2)
+    phases.append(("train2", X, Y, dict(inject=True, **learn)))
+    X, Y = data(2)
+    phases.append(("test", X, Y, dict(inject=False, **nothing)))
+    return phases
+
+
+def kernel_view(sim, keys):
+    net, st = sim.net, sim.st
+    L = int(net.n_areas)
+    n_in = int(net.area_off[1])
+    get = {
+        "x": lambda: st.rates[:n_in],
+        "u": lambda: st.u,
+        "u_breve": lambda: st.u_breve,
+        "rates": lambda: st.rates[n_in:],
+        "d": lambda: st.d,
+        "uI": lambda: st.uI,
+        "uI_breve": lambda: st.uI_breve,
+        "rI": lambda: st.rI,
+        "vbas": lambda: st.vbas,
+        "vapi": lambda: st.vapi,
+        "vapi_hidden": lambda: st.vapi[:net.rep_off[L]],
+        "vden": lambda: st.vden,
+        "vden_hidden": lambda: st.vden[:net.pop_off[L]],
+        "W": lambda: forward_full(net, net.W),
+        "B": lambda: feedback_full(net, net.B),
+        "WIP": lambda: lateral_full(net, net.WIP, "WIP"),
+        "BPI": lambda: lateral_full(net, net.BPI, "BPI"),
+    }
+    return {k: np.asarray(get[k]()) for k in keys}
+
+
+def compare(sim, orc, where: str) -> float:
+    """Assert agreement of everything the oracle exposes; return the worst |diff| / (atol + rtol |want|)."""
+    want = orc.kernel_view()
+    got = kernel_view(sim, want.keys())
+    worst = 0.0
+    for k, w in want.items():
+        g = got[k]
+        assert g.shape == w.shape, f"{where}: {k} has shape {g.shape}, oracle {w.shape}"
+        np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, err_msg=f"{where}: {k}")
+        if w.size:
+            worst = max(worst, float(np.max(np.abs(g - w) / (ATOL + RTOL * np.abs(w)))))
+    return worst
+
+
+def side_by_side(c, target, every: int = CHECK_EVERY, seed: int = 7) -> float:
+    """Run kernel and oracle from the same circuit through the schedule, comparing every ``every`` steps."""
+    orc = make_oracle(c)
+    sim = Sim.of(c)
+    rec = null_recorder(sim.net)
+    worst = compare(sim, orc, "initial state")
+    step = 0
+    for name, X, Y, flags in schedule(c.layers[0], c.layers[-1], target, seed):
+        for s in range(0, len(X), every):
+            Xc = X[s:s + every]
+            Yc = None if Y is None else Y[s:s + every]
+            phase(sim, rec, Xc, Yc, record=False, **flags)
+            orc.run(Xc, Yc, **flags)
+            step += len(Xc)
+            worst = max(worst, compare(sim, orc, f"{c.model} {name} phase, after step {step}"))
+    return worst
+
+
+def run_case(p, target, prepare=None, **kw) -> float:
+    c = build(p, SEED)
+    if prepare is not None:
+        prepare(c)
+    return side_by_side(c, target, **kw)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# errormc
+
+def test_errormc_skip_learning_rate_matrix_matches_spec():
+    """The oracle takes the skip learning rates from the circuit; check them against spec 3.4 first."""
+    c = build(fig3_params("4-2-1", "errormc", random_seed=[SEED]), SEED)
+    np.testing.assert_allclose(c.eta_fw_matrix, np.diag([2.0, 0.2]), rtol=1e-12)
+    c = build(fig3_params("8-4-2-1", "errormc", random_seed=[SEED]), SEED)
+    np.testing.assert_allclose(c.eta_fw_matrix, [[1, 0, 0], [0, 0.2, 0], [0, 0.05 * 10 ** -1.5, 0.05]], rtol=1e-3)
+
+
+@pytest.mark.parametrize("net", ["4-2-1", "8-4-2-1", "16-8-4-2-1", "32-16-8-4-2-1"])
+def test_errormc_skip_realistic_fig3(net):
+    """The Fig. 3 errormc setting: skip/skip, connectome init, BP with WT noise, voltage rule."""
+    run_case(fig3_params(net, "errormc", random_seed=[SEED]), RATE_TARGET["tanh"])
+
+
+ERRORMC_CASES = {
+    # layered, fewer error units than representation units in area 1 (eye-projected transposes)
+    "layered-error-layers": dict(
+        net="4-2-1", layers=[3, 5, 4], error_layers=[0, 3, 4], fw_connection_mode="layered",
+        bw_connection_mode="layered", init_realistic_connectivity=False, eta_fw=[1.0, 0.5]),
+    # three areas, error units fewer and more than representation units, lateral decay, no varphi
+    "layered-error-layers-L3-lateral-no-varphi": dict(
+        net="8-4-2-1", layers=[4, 6, 5, 3], error_layers=[0, 4, 5, 2], fw_connection_mode="layered",
+        bw_connection_mode="layered", init_realistic_connectivity=False, eta_fw=[1.0, 0.5, 0.3],
+        eta_IP=[0.5, 1.0, 2.0], eta_PI=[1.5, 0.3, 0.8], varphi_transfer=False),
+    "skip-FA": dict(net="8-4-2-1", model_type="FA"),
+    "layered-FA": dict(
+        net="8-4-2-1", layers=[4, 3, 3, 2], error_layers=[0, 3, 3, 2], fw_connection_mode="layered",
+        bw_connection_mode="layered", init_realistic_connectivity=False, eta_fw=[1.0, 0.5, 0.3], model_type="FA"),
+    "skip-lateral-decay": dict(net="8-4-2-1", eta_IP=[0.5, 1.0, 2.0], eta_PI=[1.5, 0.3, 0.8]),
+    "skip-no-varphi": dict(net="8-4-2-1", varphi_transfer=False),
+    "skip-no-varphi-lateral-decay": dict(net="4-2-1", varphi_transfer=False, eta_IP=[1.0, 0.4], eta_PI=[0.2, 2.0]),
+    "skip-rate-rule": dict(net="8-4-2-1", dWPP_use_activation=True),
+    # skip without connectome: uniform skip blocks, every block learning (fill_all)
+    "skip-uniform-fill-all": dict(
+        net="8-4-2-1", init_realistic_connectivity=False, WPP_skip_connection_range=[-0.5, 0.5],
+        BII_skip_connection_range=[-0.5, 0.5], eta_fw_conversion="fill_all"),
+}
+
+
+@pytest.mark.parametrize("case", list(ERRORMC_CASES))
+def test_errormc_variants(case):
+    changes = dict(ERRORMC_CASES[case])
+    net = changes.pop("net")
+    run_case(params_from_mapping(mapping(net, "errormc", **changes)), RATE_TARGET["tanh"])
+
+
+@pytest.mark.parametrize("rep_look, err_look, rate_rule", [
+    ([True, False, True], None, False),            # hidden area 2 without look-ahead, voltage rule
+    ([False, True, True], [True, False, True], True),  # area 1 rates and area-2 errors from u; rate rule
+    ([True, True, False], None, True),             # output area without look-ahead
+])
+def test_errormc_lookahead_switched_off(rep_look, err_look, rate_rule):
+    """An area without look-ahead takes its rate from u; phi' and the voltage rule keep u_breve."""
+    p = params_from_mapping(mapping("8-4-2-1", "errormc", dWPP_use_activation=rate_rule))
+
+    def prepare(c):
+        c.rep_lookahead = rep_look
+        c.err_lookahead = err_look
+
+    run_case(p, RATE_TARGET["tanh"], prepare)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# sacramento2018, dPC, ann
+
+@pytest.mark.parametrize("model_type", ["BP", "FA"])
+@pytest.mark.parametrize("use_act", [True, False])
+def test_sacramento(model_type, use_act):
+    p = params_from_mapping(mapping("8-4-2-1", "sacramento2018", model_type=model_type,
+                                    dWPP_use_activation=use_act, eta_IP=[0.5, 0.2], eta_PI=[0.3, 0.1]))
+    run_case(p, VOLTAGE_TARGET)
+
+
+def test_sacramento_fig3_4_2_1():
+    run_case(fig3_params("4-2-1", "sacramento2018", random_seed=[SEED]), VOLTAGE_TARGET)
+
+
+@pytest.mark.parametrize("net, eta_PI", [("8-4-2-1", [0.5, 0.3]), ("4-2-1", None)])
+def test_dpc(net, eta_PI):
+    changes = {} if eta_PI is None else dict(eta_PI=eta_PI)
+    run_case(params_from_mapping(mapping(net, "dPC", **changes)), VOLTAGE_TARGET)
+
+
+@pytest.mark.parametrize("model_type", ["BP", "FA"])
+def test_ann(model_type):
+    p = params_from_mapping(mapping("8-4-2-1", "ann", model_type=model_type))
+    run_case(p, RATE_TARGET["tanh"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# activations with per-neuron slopes and offsets
+
+HETERO = dict(activation_slope_std=0.3, activation_offset_std=0.2)
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS)
+@pytest.mark.parametrize("model", ["errormc", "sacramento2018", "ann"])
+def test_activation_with_per_neuron_slopes_and_offsets(model, act):
+    changes = dict(activation=act, **HETERO)
+    if model == "sacramento2018":
+        changes.update(eta_IP=[0.5, 0.2], eta_PI=[0.3, 0.1])
+    c = build(params_from_mapping(mapping("8-4-2-1", model, **changes)), SEED)
+    # the heterogeneity really is there (students only, representation units)
+    assert np.std(np.concatenate(c.slopes)) > 0.05 and np.std(np.concatenate(c.offsets)) > 0.05
+    side_by_side(c, VOLTAGE_TARGET if model == "sacramento2018" else RATE_TARGET[act])
+
+
+def test_dpc_linear_with_per_neuron_slopes_and_offsets():
+    """dPC students are forced to linear, but keep the slope/offset heterogeneity."""
+    run_case(params_from_mapping(mapping("8-4-2-1", "dPC", eta_PI=[0.5, 0.3], **HETERO)), VOLTAGE_TARGET)
+
+
+@pytest.mark.parametrize("model", ["errormc", "sacramento2018", "ann"])
+def test_mixed_activations_with_mean_slopes_and_offsets(model):
+    """One activation per area, per-area slope/offset means plus per-neuron spread (errormc error units get
+    the means but no spread)."""
+    changes = dict(activation=["relu", "soft_relu", "logistic"], activation_slope=[1.5, 0.7, 1.2],
+                   activation_offset=[0.1, -0.2, 0.05], **HETERO)
+    if model == "sacramento2018":
+        changes.update(eta_IP=[0.5, 0.2], eta_PI=[0.3, 0.1])
+    target = VOLTAGE_TARGET if model == "sacramento2018" else RATE_TARGET["logistic"]
+    run_case(params_from_mapping(mapping("8-4-2-1", model, **changes)), target)
