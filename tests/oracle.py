@@ -65,9 +65,9 @@ def dphi(name: str, x):
     raise ValueError(name)
 
 
-def lookahead(u, u_old, tau, dt):
-    """Prospective voltage (P): u_old + tau (u - u_old) / dt."""
-    return u_old + tau * (u - u_old) / dt
+def lookahead(u, u_old, tau, dt, taur=1.0):
+    """Prospective voltage (P): u_old + tau (u - u_old) / dt (runner's taur hook: tau -> taur*tau)."""
+    return u_old + taur * tau * (u - u_old) / dt
 
 
 def offsets(sizes):
@@ -103,6 +103,8 @@ class Oracle:
         self.gl, self.gb, self.ga = g["gl"], g["gbas"], g["gapi"]
         self.gd, self.gnI, self.gt = g["gden"], g["gnI"], g["gntgt"]
         self.dt = float(c.dt)
+        # runner's taur hook scales every look-ahead: u_old + taur*tau*(u - u_old)/dt (1 = plain (P))
+        self.taur = float(c.taur)
         # per area 1..L (index 0 unused)
         self.act = [None] + [NAME_OF_KIND[k] for k in c.act_kind]
         self.slope = [None] + [np.array(s, dtype=float) for s in c.slopes]
@@ -111,17 +113,18 @@ class Oracle:
         self.u = [None] + [np.array(u, dtype=float) for u in c.u0]
         self.u_old = [None] + [u.copy() for u in self.u[1:]]
         self.u_breve = [None] + [u.copy() for u in self.u[1:]]
-        self.r = [None] + [self.f(l, self.u[l]) for l in range(1, L + 1)]
-        self.d = [None] + [np.zeros(self.n[l]) for l in range(1, L + 1)]
+        self.r = [None] + [self.f(a, self.u[a]) for a in range(1, L + 1)]
+        self.d = [None] + [np.zeros(self.n[a]) for a in range(1, L + 1)]
         self.x = np.zeros(self.n[0])
-        self.vbas = [None] + [np.zeros(self.n[l]) for l in range(1, L + 1)]
+        self.vbas = [None] + [np.zeros(self.n[a]) for a in range(1, L + 1)]
 
-    def f(self, l, v):
-        """phi of area l (with its per-unit slopes and offsets)."""
-        return phi(self.act[l], v, self.slope[l], self.offset[l])
+    def f(self, a, v):
+        """phi of area a (with its per-unit slopes and offsets)."""
+        return phi(self.act[a], v, self.slope[a], self.offset[a])
 
-    def df(self, l, v):
-        return dphi(self.act[l], v)
+    def df(self, a, v):
+        """phi' of area a (slope and offset ignored)."""
+        return dphi(self.act[a], v)
 
     def run(self, X, Y=None, inject=False, synapse=False, learn_w=False, learn_lat=False):
         for k in range(len(X)):
@@ -164,6 +167,8 @@ class ErrormcOracle(Oracle):
         self.bp = bool(c.bp)
         self.use_act = bool(c.dw_use_activation)
         self.varphi = bool(c.varphi_transfer)
+        self.low_pass = bool(c.dw_low_pass)
+        self.tauLO = float(c.tauLO)
         ao = self.area_offsets()
         if self.fw_skip:
             # one N x N matrix, rows/columns = units of all areas (input rows stay zero)
@@ -175,6 +180,11 @@ class ErrormcOracle(Oracle):
         else:
             self.W = [None] + [np.array(c.forward[(a, a - 1)], dtype=float) for a in range(1, L + 1)]
             self.eta = [None] + [float(c.eta_forward[(a, a - 1)]) for a in range(1, L + 1)]
+        # low-passed forward update (dWPP_low_pass), same layout as W
+        if self.fw_skip:
+            self.dW_LO = np.zeros_like(self.W)
+        else:
+            self.dW_LO = [None] + [np.zeros_like(w) for w in self.W[1:]]
         eo = offsets(self.e[1:])
         if self.bw_skip:
             self.B = np.zeros((eo[-1], eo[-1]))
@@ -206,17 +216,17 @@ class ErrormcOracle(Oracle):
 
     def step(self, x, y, synapse=False, learn_w=False, learn_lat=False):
         L, n, e, dt = self.L, self.n, self.e, self.dt
-        gl, gb, ga, gd, gt = self.gl, self.gb, self.ga, self.gd, self.gt
+        gb, ga, gd, gt = self.gb, self.ga, self.gd, self.gt
         # 1. buffers
         r_old = [None] + [v.copy() for v in self.r[1:]]
         x_old = self.x.copy()
         vbas_old = [None] + [v.copy() for v in self.vbas[1:]]
         # 2.-3. prospective voltages, rates, derivatives, error rates
-        ub = [None] + [lookahead(self.u[a], self.u_old[a], self.tauP, dt) for a in range(1, L + 1)]
+        ub = [None] + [lookahead(self.u[a], self.u_old[a], self.tauP, dt, self.taur) for a in range(1, L + 1)]
         tauI = list(self.tauI)
         if y is None:
             tauI[L] = self.tauI_notgt
-        uIb = [None] + [lookahead(self.uI[a], self.uI_old[a], tauI[a], dt) for a in range(1, L + 1)]
+        uIb = [None] + [lookahead(self.uI[a], self.uI_old[a], tauI[a], dt, self.taur) for a in range(1, L + 1)]
         r = [None] + [self.f(a, ub[a] if self.rep_look[a] else self.u[a]) for a in range(1, L + 1)]
         d = [None] + [self.df(a, ub[a]) for a in range(1, L + 1)]
         rI = [None] + [self.psi(a, uIb[a] if self.err_look[a] else self.uI[a]) for a in range(1, L + 1)]
@@ -296,6 +306,14 @@ class ErrormcOracle(Oracle):
             self.u[a] = self.u[a] + du[a]
             self.uI[a] = self.uI[a] + duI[a]
         if synapse and learn_w:
+            if self.low_pass:  # dW_LO += dt/tauLO (dW - dW_LO); W += dW_LO (only when learning)
+                k = dt / self.tauLO
+                if self.fw_skip:
+                    self.dW_LO = self.dW_LO + k * (dW - self.dW_LO)
+                    dW = self.dW_LO
+                else:
+                    self.dW_LO = [None] + [self.dW_LO[a] + k * (dW[a] - self.dW_LO[a]) for a in range(1, L + 1)]
+                    dW = self.dW_LO
             if self.fw_skip:
                 self.W = self.W + dW
             else:
@@ -329,7 +347,7 @@ class ErrormcOracle(Oracle):
         return {(a, a - 1): self.W[a] for a in range(1, L + 1)}
 
     def kernel_view(self):
-        L, n, e = self.L, self.n, self.e
+        L, e = self.L, self.e
         ro, eo = self.rep_offsets(), offsets(e[1:])
         if self.bw_skip:
             B = self.B.copy()
@@ -427,8 +445,8 @@ class SacramentoOracle(Oracle):
         vbas_old = [None] + [v.copy() for v in self.vbas[1:]]
         vden_old = [None] + [v.copy() for v in self.vden[1:]]
         vapi_old = [None] + [v.copy() for v in self.vapi[1:]]
-        ub = [None] + [lookahead(self.u[a], self.u_old[a], self.tauP[a], dt) for a in range(1, L + 1)]
-        uIb = [None] + [lookahead(self.uI[k], self.uI_old[k], self.tauI, dt) for k in range(1, L)]
+        ub = [None] + [lookahead(self.u[a], self.u_old[a], self.tauP[a], dt, self.taur) for a in range(1, L + 1)]
+        uIb = [None] + [lookahead(self.uI[k], self.uI_old[k], self.tauI, dt, self.taur) for k in range(1, L)]
         r = [None] + [self.f(a, ub[a]) for a in range(1, L + 1)]
         rI = [None] + [self.f(k + 1, uIb[k]) for k in range(1, L)]
         self.x = x.copy()
@@ -506,7 +524,7 @@ class DPCOracle(SacramentoOracle):
         x_old = self.x.copy()
         vbas_old = [None] + [v.copy() for v in self.vbas[1:]]
         vapi_old = [None] + [v.copy() for v in self.vapi[1:]]
-        ub = [None] + [lookahead(self.u[a], self.u_old[a], self.tauP[a], dt) for a in range(1, L + 1)]
+        ub = [None] + [lookahead(self.u[a], self.u_old[a], self.tauP[a], dt, self.taur) for a in range(1, L + 1)]
         rI = [None] + [v.copy() for v in self.r[1:]]          # r(n-1)
         r = [None] + [self.f(a, ub[a]) for a in range(1, L + 1)]
         self.x = x.copy()

@@ -2,11 +2,15 @@
 
 Every case builds one network, hands copies of it to the kernel (Sim.of) and to the oracle, and runs both
 through the same schedule of phases: settling (no target, no plasticity), training (target injected,
-plasticity on), a compare-like pass (target injected, synapse routine on, no weight change), validation
-(target passed but not injected, plasticity on), more training and a test pass (target passed, nothing
-learned).  Inputs and targets change every 20 steps.  All states, dendrites and weights are compared
-every few steps to a relative tolerance of 1e-10: the two sides sum in different orders, so bitwise
-equality is not expected, but nothing else may differ.
+plasticity on), a compare-like pass (target injected, synapse routine on, no weight change), passes learning
+only the forward or only the lateral weights, validation (target passed but not injected, plasticity on),
+more training and a test pass (target passed, nothing learned).  Inputs and targets change every 20 steps.
+All states, dendrites and weights are compared every 10 steps to a relative tolerance of 1e-10 (absolute
+1e-11, see RTOL/ATOL): the two sides sum in different orders, so bitwise equality is not expected, but
+nothing else may differ.
+
+The tests named *frozen_source* and test_fa_build guard two bugs this comparison found (the BP rebuild of
+layered errormc feedback whose source never learns; FA feedback of sacramento2018 and ann).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import pytest
 
 from microcircuits.networks.build import build
 from microcircuits.networks.layout import feedback_full, forward_full, lateral_full
-from microcircuits.params import params_from_mapping
+from microcircuits.params import load_params, params_from_mapping
 from microcircuits.tasks.protocol import Sim, null_recorder, phase
 
 from .conftest import FIG3, fig3_params
@@ -26,7 +30,10 @@ from .oracle import make_oracle
 
 SEED = 56789
 T = 20            # steps per sample
-RTOL, ATOL = 1e-10, 1e-12
+# The look-ahead multiplies the round-off of u (|u| eps ~ 1e-16) by tau/dt ~ 500-1100, so u_breve, error rates
+# and everything downstream differ by up to ~5e-13 in absolute terms between two summation orders; real
+# mistakes show up as differences many orders of magnitude larger.
+RTOL, ATOL = 1e-10, 1e-11
 CHECK_EVERY = 10
 ACTIVATIONS = ("linear", "relu", "soft_relu", "logistic", "tanh", "hard_sigmoid")
 
@@ -34,6 +41,9 @@ ACTIVATIONS = ("linear", "relu", "soft_relu", "logistic", "tanh", "hard_sigmoid"
 RATE_TARGET = {"linear": (-1.0, 1.0), "relu": (0.0, 1.0), "soft_relu": (0.05, 1.0), "logistic": (0.2, 0.8),
                "tanh": (-0.7, 0.7), "hard_sigmoid": (0.2, 0.8)}
 VOLTAGE_TARGET = (-1.0, 1.0)
+SAC = dict(eta_IP=[0.5, 0.2], eta_PI=[0.3, 0.1])                      # sacramento2018 lateral plasticity on
+HETERO = dict(activation_slope_std=0.3, activation_offset_std=0.2)   # per-neuron slopes and offsets
+PARAMS = FIG3.parent
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -65,6 +75,10 @@ def schedule(n_in: int, n_out: int, target: tuple, seed: int = 7):
     phases.append(("train", X, Y, dict(inject=True, **learn)))
     X, Y = data(1)
     phases.append(("compare", X, Y, dict(inject=True, synapse=True, learn_w=False, learn_lat=False)))
+    X, Y = data(1)
+    phases.append(("forward-only", X, Y, dict(inject=True, synapse=True, learn_w=True, learn_lat=False)))
+    X, Y = data(1)
+    phases.append(("lateral-only", X, Y, dict(inject=True, synapse=True, learn_w=False, learn_lat=True)))
     X, Y = data(3)
     phases.append(("validation", X, Y, dict(inject=False, **learn)))
     X, Y = data(2)
@@ -178,6 +192,20 @@ ERRORMC_CASES = {
     "skip-uniform-fill-all": dict(
         net="8-4-2-1", init_realistic_connectivity=False, WPP_skip_connection_range=[-0.5, 0.5],
         BII_skip_connection_range=[-0.5, 0.5], eta_fw_conversion="fill_all"),
+    # only the hierarchical blocks learn; the skip blocks keep their (non-zero) connectome weights
+    "skip-fill-diag": dict(net="16-8-4-2-1", eta_fw_conversion="fill_diag"),
+    # skip without connectome and error_layers != layers (eye-projected transpose of the whole matrix)
+    "skip-uniform-error-layers": dict(
+        net="8-4-2-1", layers=[5, 4, 3, 2], error_layers=[0, 3, 4, 2], init_realistic_connectivity=False,
+        WPP_skip_connection_range=[-0.5, 0.5], BII_skip_connection_range=[-0.5, 0.5], eta_fw_conversion="fill_all"),
+    # low-pass filtered forward updates (tauLO short enough to matter within the run)
+    "skip-low-pass": dict(net="8-4-2-1", dWPP_low_pass=True, tauLO=0.3),
+    "layered-low-pass": dict(
+        net="4-2-1", layers=[3, 5, 4], error_layers=[0, 3, 4], fw_connection_mode="layered",
+        bw_connection_mode="layered", init_realistic_connectivity=False, eta_fw=[1.0, 0.5], dWPP_low_pass=True,
+        tauLO=0.5),
+    # runner's taur hook (look-ahead of representation and error units scaled)
+    "skip-taur": dict(net="8-4-2-1", taur=0.5),
 }
 
 
@@ -186,6 +214,36 @@ def test_errormc_variants(case):
     changes = dict(ERRORMC_CASES[case])
     net = changes.pop("net")
     run_case(params_from_mapping(mapping(net, "errormc", **changes)), RATE_TARGET["tanh"])
+
+
+@pytest.mark.parametrize("file, changes, target", [
+    # Fig. 4 populations (logistic, layered), shrunk: more and fewer error units than representation units
+    ("Fig4_populations/params.json", dict(layers=[10, 12, 20], error_layers=[0, 24, 20]), "logistic"),
+    ("Fig4_populations/params.json", dict(layers=[10, 12, 20], error_layers=[0, 5, 20]), "logistic"),
+    # Fig. 5 representation-unit heterogeneity: per-neuron slope and offset spread of 1
+    ("Fig5_rep_unit_noise/params.json", dict(layers=[10, 16, 20], error_layers=[0, 16, 20]), "logistic"),
+    # Fig. 2a cart-pole student: tanh hidden, linear output
+    ("Fig2a_cartpole_tanh_emc/params_errormc.json", dict(), "linear"),
+])
+def test_errormc_other_figures(file, changes, target):
+    p = load_params(PARAMS / file, dict(random_seed=[SEED], **changes))
+    run_case(p, RATE_TARGET[target])
+
+
+@pytest.mark.parametrize("eta_fw", [[0.5, 0.0, 0.3], [0.0, 0.0, 0.0]])
+def test_errormc_layered_bp_frozen_source_block(eta_fw):
+    p = params_from_mapping(mapping(
+        "8-4-2-1", "errormc", layers=[4, 3, 3, 2], error_layers=[0, 3, 3, 2], fw_connection_mode="layered",
+        bw_connection_mode="layered", init_realistic_connectivity=False, eta_fw=eta_fw))
+    run_case(p, RATE_TARGET["tanh"])
+
+
+def test_errormc_layered_bp_all_sources_learning():
+    """The same network with every area learning: every block is rebuilt, kernel and oracle agree."""
+    p = params_from_mapping(mapping(
+        "8-4-2-1", "errormc", layers=[4, 3, 3, 2], error_layers=[0, 3, 3, 2], fw_connection_mode="layered",
+        bw_connection_mode="layered", init_realistic_connectivity=False, eta_fw=[0.5, 0.4, 0.3]))
+    run_case(p, RATE_TARGET["tanh"])
 
 
 @pytest.mark.parametrize("rep_look, err_look, rate_rule", [
@@ -207,42 +265,97 @@ def test_errormc_lookahead_switched_off(rep_look, err_look, rate_rule):
 # ---------------------------------------------------------------------------------------------------------
 # sacramento2018, dPC, ann
 
-@pytest.mark.parametrize("model_type", ["BP", "FA"])
+def fa_circuit(p, seed=SEED):
+    """A feedback-alignment network for sacramento2018 / ann built around the FA build bug (see
+    test_fa_build): the BP build, then fixed random feedback B_k ~ U(init_BPP_range) keyed (k, k+1), no
+    noise, and (sacramento2018 with init_in_SPS) B_PI = -B."""
+    c = build(p.replace(model_type="BP"), seed)
+    rs = np.random.RandomState(seed + 1)
+    lo, hi = p.init_BPP_range
+    c.bp = False
+    c.feedback = {(k, k + 1): rs.uniform(lo, hi, (c.layers[k], c.layers[k + 1])) for k in range(1, c.n_areas)}
+    c.feedback_noise = {k: np.zeros_like(v) for k, v in c.feedback.items()}
+    c.feedback_triu = {k: False for k in c.feedback}
+    if c.model == "sacramento2018" and p.init_in_SPS:
+        c.BPI = {k: -c.feedback[(k, k + 1)].copy() for k in range(1, c.n_areas)}
+    return c
+
+
 @pytest.mark.parametrize("use_act", [True, False])
-def test_sacramento(model_type, use_act):
-    p = params_from_mapping(mapping("8-4-2-1", "sacramento2018", model_type=model_type,
-                                    dWPP_use_activation=use_act, eta_IP=[0.5, 0.2], eta_PI=[0.3, 0.1]))
-    run_case(p, VOLTAGE_TARGET)
+def test_sacramento_bp(use_act):
+    run_case(params_from_mapping(mapping("8-4-2-1", "sacramento2018", dWPP_use_activation=use_act, **SAC)),
+             VOLTAGE_TARGET)
+
+
+@pytest.mark.parametrize("use_act", [True, False])
+def test_sacramento_fa(use_act):
+    p = params_from_mapping(mapping("8-4-2-1", "sacramento2018", model_type="FA", dWPP_use_activation=use_act,
+                                    **SAC))
+    side_by_side(fa_circuit(p), VOLTAGE_TARGET)
 
 
 def test_sacramento_fig3_4_2_1():
     run_case(fig3_params("4-2-1", "sacramento2018", random_seed=[SEED]), VOLTAGE_TARGET)
 
 
-@pytest.mark.parametrize("net, eta_PI", [("8-4-2-1", [0.5, 0.3]), ("4-2-1", None)])
-def test_dpc(net, eta_PI):
-    changes = {} if eta_PI is None else dict(eta_PI=eta_PI)
+def test_sacramento_without_sps_and_taur():
+    """Lateral weights start away from the self-predicting state (BP overwrites B_PI on the first plastic
+    step, W_IP has to learn); look-ahead scaled by taur."""
+    p = params_from_mapping(mapping("8-4-2-1", "sacramento2018", init_in_SPS=False, init_WIP_range=[-0.5, 0.5],
+                                    init_BPI_range=[-0.5, 0.5], taur=0.7, **SAC))
+    run_case(p, VOLTAGE_TARGET)
+
+
+@pytest.mark.parametrize("net, changes", [
+    ("8-4-2-1", dict(eta_PI=[0.5, 0.3])),
+    ("4-2-1", dict()),
+    ("8-4-2-1", dict(eta_PI=[0.5, 0.3], dWPP_use_activation=True, taur=1.5)),
+])
+def test_dpc(net, changes):
     run_case(params_from_mapping(mapping(net, "dPC", **changes)), VOLTAGE_TARGET)
 
 
-@pytest.mark.parametrize("model_type", ["BP", "FA"])
-def test_ann(model_type):
-    p = params_from_mapping(mapping("8-4-2-1", "ann", model_type=model_type))
-    run_case(p, RATE_TARGET["tanh"])
+def test_ann_bp():
+    run_case(params_from_mapping(mapping("8-4-2-1", "ann")), RATE_TARGET["tanh"])
+
+
+def test_ann_fa():
+    side_by_side(fa_circuit(params_from_mapping(mapping("8-4-2-1", "ann", model_type="FA"))), RATE_TARGET["tanh"])
+
+
+@pytest.mark.parametrize("model", ["sacramento2018", "ann"])
+def test_fa_build(model):
+    changes = SAC if model == "sacramento2018" else {}
+    p = params_from_mapping(mapping("8-4-2-1", model, model_type="FA", **changes))
+    c = build(p, SEED)
+    Sim.of(c)
+    side_by_side(c, VOLTAGE_TARGET if model == "sacramento2018" else RATE_TARGET["tanh"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# one-area networks and the untrained (all learning rates zero) Fig. 3 variants
+
+@pytest.mark.parametrize("model", ["errormc", "sacramento2018", "dPC", "ann"])
+def test_fig3_2_1(model):
+    run_case(fig3_params("2-1", model, random_seed=[SEED]),
+             VOLTAGE_TARGET if model in ("sacramento2018", "dPC") else RATE_TARGET["tanh"])
+
+
+@pytest.mark.parametrize("model", ["errormc", "sacramento2018", "dPC", "ann"])
+def test_fig3_untrained_8_4_2_1(model):
+    run_case(fig3_params("8-4-2-1", "untrained_" + model, random_seed=[SEED]),
+             VOLTAGE_TARGET if model in ("sacramento2018", "dPC") else RATE_TARGET["tanh"])
 
 
 # ---------------------------------------------------------------------------------------------------------
 # activations with per-neuron slopes and offsets
-
-HETERO = dict(activation_slope_std=0.3, activation_offset_std=0.2)
-
 
 @pytest.mark.parametrize("act", ACTIVATIONS)
 @pytest.mark.parametrize("model", ["errormc", "sacramento2018", "ann"])
 def test_activation_with_per_neuron_slopes_and_offsets(model, act):
     changes = dict(activation=act, **HETERO)
     if model == "sacramento2018":
-        changes.update(eta_IP=[0.5, 0.2], eta_PI=[0.3, 0.1])
+        changes.update(SAC)
     c = build(params_from_mapping(mapping("8-4-2-1", model, **changes)), SEED)
     # the heterogeneity really is there (students only, representation units)
     assert np.std(np.concatenate(c.slopes)) > 0.05 and np.std(np.concatenate(c.offsets)) > 0.05
@@ -261,6 +374,6 @@ def test_mixed_activations_with_mean_slopes_and_offsets(model):
     changes = dict(activation=["relu", "soft_relu", "logistic"], activation_slope=[1.5, 0.7, 1.2],
                    activation_offset=[0.1, -0.2, 0.05], **HETERO)
     if model == "sacramento2018":
-        changes.update(eta_IP=[0.5, 0.2], eta_PI=[0.3, 0.1])
+        changes.update(SAC)
     target = VOLTAGE_TARGET if model == "sacramento2018" else RATE_TARGET["logistic"]
     run_case(params_from_mapping(mapping("8-4-2-1", model, **changes)), target)

@@ -297,6 +297,11 @@ class Params:
         return int(self.settling_time / self.dt)
 
     @property
+    def error_units(self) -> tuple:
+        """error_layers, or the default when absent: as many error units as representation units."""
+        return tuple(self.error_layers) if self.error_layers is not None else (0,) + tuple(self.layers[1:])
+
+    @property
     def teacher_model(self) -> str:
         return self.teacher_mc_model or self.mc_model
 

@@ -21,6 +21,7 @@ is ``B[bw_ptr[k] + j*bw_rows[k] + i]``.  That is the layout of the forward block
 
 from collections import namedtuple
 
+from numba import njit
 from numba.core import types
 from numba.experimental import structref
 
@@ -119,10 +120,39 @@ for _model, _proxy in _PROXIES.items():
 structref.define_proxy(_StateProxy, StateRef, STATE_FIELDS)
 
 
+# Constructors compiled once and cached (StructRefProxy's own constructor is compiled in every process).
+@njit(cache=True)
+def _new_errormc(fields):
+    return _ErrormcProxy(*fields)
+
+
+@njit(cache=True)
+def _new_sacramento(fields):
+    return _SacramentoProxy(*fields)
+
+
+@njit(cache=True)
+def _new_dpc(fields):
+    return _DPCProxy(*fields)
+
+
+@njit(cache=True)
+def _new_ann(fields):
+    return _ANNProxy(*fields)
+
+
+@njit(cache=True)
+def _new_state(fields):
+    return _StateProxy(*fields)
+
+
+_NEW_NETWORK = {0: _new_errormc, 1: _new_sacramento, 2: _new_dpc, 3: _new_ann}
+
+
 def kernel_network(net: Network, **changes):
     """The kernel's view of ``net`` (same arrays), optionally with some fields replaced."""
-    return _PROXIES[int(net.model)](*net._replace(**changes))
+    return _NEW_NETWORK[int(net.model)](tuple(net._replace(**changes)))
 
 
 def kernel_state(st: State):
-    return _StateProxy(*st)
+    return _new_state(tuple(st))

@@ -99,11 +99,11 @@ def build(p: Params, seed: int, teacher: bool = False, mutable: dict | None = No
     bw_mode = state.get("bw_connection_mode", p.bw_connection_mode)
     if teacher:
         layers = tuple(p.teacher_layers or p.layers)
-        error_layers = tuple(p.teacher_error_layers or p.error_layers or (0,) + tuple(p.layers[1:])) \
-            if model == "errormc" else tuple(p.error_layers or (0,) + tuple(layers[1:]))
+        error_layers = tuple(p.teacher_error_layers or p.error_units) if model == "errormc" \
+            else tuple(p.error_layers or (0,) + tuple(layers[1:]))
     else:
         layers = tuple(p.layers)
-        error_layers = tuple(p.error_layers or (0,) + tuple(p.layers[1:]))
+        error_layers = p.error_units
     builder = {"errormc": _errormc, "sacramento2018": _sacramento, "dPC": _dpc, "ann": _ann}[model]
     return builder(p, seed, teacher, layers, error_layers, fw_mode, bw_mode)
 
@@ -168,7 +168,7 @@ def _errormc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circui
     rg = _ranges(p, teacher)
     realistic = p.init_realistic_connectivity
     if realistic:
-        W_full, _ = realistic_connectivity(rs, p.layers, p.error_layers, p.init_WPP_range, p.init_BII_range)
+        W_full, _ = realistic_connectivity(rs, p.layers, p.error_units, p.init_WPP_range, p.init_BII_range)
     elif fw_mode == "layered":
         forward = _layered_forward(rs, layers, rg["WPP"])
     else:
@@ -185,12 +185,12 @@ def _errormc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circui
             BPI[a] += np.eye(layers[a], errs[a - 1])
     bii_layers = list(p.teacher_error_layers) if teacher and p.teacher_error_layers else None
     if realistic:
-        _, B_full = realistic_connectivity(rs, p.layers, p.error_layers, p.init_WPP_range, p.init_BII_range)
+        _, B_full = realistic_connectivity(rs, p.layers, p.error_units, p.init_WPP_range, p.init_BII_range)
     elif bw_mode == "layered":
         sizes = bii_layers if bii_layers else list(layers)
         B_list = [uniform(rs, rg["BII"], (sizes[i], sizes[i + 1])) for i in range(1, L)]
     else:
-        B_full = nonhierarchical_feedback(rs, rg["BII"], bii_layers or p.error_layers, p.BII_skip_connection_range)
+        B_full = nonhierarchical_feedback(rs, rg["BII"], bii_layers or p.error_units, p.BII_skip_connection_range)
     kinds, slopes, offs = _activation_lists(p, teacher, layers, rs)
     err_names = [p.error_activation] * L if isinstance(p.error_activation, str) else list(p.error_activation)
     err_slopes, err_offs = slopes_and_offsets(rs, p, (0,) + tuple(errs), L, noisy=False)
@@ -268,7 +268,7 @@ def _sacramento(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Cir
     forward = _layered_forward(rs, layers, rg["WPP"])
     WIP = {k: uniform(rs, rg["WIP"], (layers[k + 1], layers[k])) for k in range(1, L)}
     if p.model_type != "BP":
-        B_fa = {k: uniform(rs, rg["BPP"], (layers[k], layers[k + 1])) for k in range(1, L)}
+        B_fa = {(k, k + 1): uniform(rs, rg["BPP"], (layers[k], layers[k + 1])) for k in range(1, L)}
     BPI = {k: uniform(rs, rg["BPI"], (layers[k], layers[k + 1])) for k in range(1, L)}
     kinds, slopes, offs = _activation_lists(p, teacher, layers, rs)
     rng = np.random.RandomState(seed)
@@ -331,7 +331,7 @@ def _ann(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circuit:
     for a in range(1, L + 1):  # W_IP placeholders, drawn and unused
         uniform(rs, rg["WIP"], (layers[a], layers[a]))
     if p.model_type != "BP":
-        B_fa = {k: uniform(rs, rg["BPP"], (layers[k], layers[k + 1])) for k in range(1, L)}
+        B_fa = {(k, k + 1): uniform(rs, rg["BPP"], (layers[k], layers[k + 1])) for k in range(1, L)}
     for a in range(1, L + 1):  # B_PI placeholders
         uniform(rs, rg["BPI"], (layers[a], layers[a]))
     kinds, slopes, offs = _activation_lists(p, teacher, layers, rs)
@@ -452,7 +452,10 @@ def to_kernel(c: Circuit, steps_per_sample: int = 1):
     fw_index = {ab: k for k, ab in enumerate(fw_keys)}
     bw_src = np.array([fw_index.get((b, a), -1) for (a, b) in bw_keys], dtype=np.int64)
     eta_fw = np.array([c.eta_forward[k] for k in fw_keys], dtype=float)
-    bw_live = np.array([s >= 0 and (eta_fw[s] != 0.0 or c.dw_low_pass) for s in bw_src], dtype=np.bool_)
+    # a BP rebuild can be skipped only for blocks whose source never changes and whose value already is
+    # what a rebuild gives (not so for layered errormc, whose constructor used an earlier noise draw)
+    bw_live = np.array([s >= 0 and (eta_fw[s] != 0.0 or c.dw_low_pass or not _is_rebuilt(c, ab))
+                        for s, ab in zip(bw_src, bw_keys)], dtype=np.bool_)
     for k, (a, b) in enumerate(bw_keys):
         if bw["rows"][k] != pop_or_area(c, a) or bw["cols"][k] != pop_or_area(c, b):
             raise ValueError(f"{c.model}: feedback block ({a}, {b}) has shape ({bw['rows'][k]}, {bw['cols'][k]}), "
@@ -497,6 +500,21 @@ def to_kernel(c: Circuit, steps_per_sample: int = 1):
         varphi_transfer=bool(c.varphi_transfer), dw_low_pass=bool(c.dw_low_pass), mse_mode=np.int64(c.mse_mode),
     )
     return net, initial_state(c, net)
+
+
+def _is_rebuilt(c: Circuit, key) -> bool:
+    """Whether feedback block ``key`` (recv, send) already equals its BP rebuild: paired W^T + noise."""
+    if not c.bp:
+        return True
+    a, b = key
+    W = c.forward.get((b, a))
+    B, noise = c.feedback[key], c.feedback_noise[key]
+    expect = np.zeros_like(B)
+    if W is not None:
+        pa = min(B.shape[0], W.shape[1]) if c.model == "errormc" else B.shape[0]
+        pb = min(B.shape[1], W.shape[0]) if c.model == "errormc" else B.shape[1]
+        expect[:pa, :pb] = W.T[:pa, :pb]
+    return bool(np.array_equal(B, expect + noise))
 
 
 def pop_or_area(c: Circuit, a: int) -> int:

@@ -1,0 +1,138 @@
+"""The Snakemake workflow, run for real in a copy of the repository (a user's results/ is never touched)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xarray as xr
+import yaml
+
+from .conftest import FIG3
+
+REPO = Path(__file__).resolve().parents[1]
+COPY = ["Snakefile", "workflow", "config", "notebooks", "profiles", "envs", "src"]
+NOT_COMPARED = {"random_seed", "_comment", "output"}   # seeds; comments; a stale cluster path in one file
+KEPT_RECORDING = {"rec_per_steps", "rec_MSE", "rec_rate_MSE"}  # these shape the run; other rec_* do not
+
+
+def workflow_copy(dest: Path) -> Path:
+    for name in COPY:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(src, dest / name)
+    (dest / "slurm").symlink_to("profiles/slurm")
+    return dest
+
+
+def snakemake(cwd: Path, *args, check=True) -> subprocess.CompletedProcess:
+    r = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return r
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a (dry) run."""
+    table = output.split("Job stats:")[-1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    return workflow_copy(tmp_path_factory.mktemp("workflow"))
+
+
+def test_lint_is_clean(repo):
+    r = snakemake(repo, "--lint")
+    assert "Congratulations, your workflow is in a good condition" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("profile", [[], ["--profile", "slurm"]], ids=["local", "slurm"])
+def test_dry_run_of_all(repo, profile):
+    r = snakemake(repo, "-n", "all", "--forceall", *profile)
+    counts = job_counts(r.stdout)
+    assert counts["fig3_simulate"] == 40 and counts["index"] == 1
+    if profile:
+        assert "Group job fig3_sims" in r.stdout
+
+
+def test_config_errors_are_readable(repo):
+    r = snakemake(repo, "-n", "fig3", "--config", "scale=huge", check=False)
+    assert r.returncode != 0
+    assert "config/config.yaml: scale: 'huge' is not one of ['paper', 'smoke']" in r.stdout + r.stderr
+    cfg_file = repo / "config" / "fig3.yaml"
+    text = cfg_file.read_text()
+    cfg_file.write_text(text.replace("  seeds_per_job: 10", "  seeds_per_job: 0"))
+    try:
+        r = snakemake(repo, "-n", "fig3", check=False)
+    finally:
+        cfg_file.write_text(text)
+    assert r.returncode != 0
+    assert "config/fig3.yaml: fig3.seeds_per_job: 0 is less than the minimum of 1" in r.stdout + r.stderr
+
+
+def test_every_job_gets_the_reference_parameters(repo):
+    """config/fig3.yaml expresses the reference's 40 files once: each job's parameters equal its file."""
+    cfg = yaml.safe_load((repo / "config" / "fig3.yaml").read_text())["fig3"]
+    targets = [f"results/fig3/params/{net}/{model}/{variant}/group0.json"
+               for net in cfg["nets"] for model in cfg["models"] for variant in ("trained", "untrained")]
+    snakemake(repo, "--cores", "2", *targets)
+    for target in targets:
+        _, _, _, net, model, variant, _ = target.split("/")
+        job = json.loads((repo / target).read_text())
+        ref = json.loads((FIG3 / net / (model if variant == "trained" else f"untrained_{model}") / "params.json").read_text())
+        compared = lambda d: {k: v for k, v in d.items()  # noqa: E731
+                              if k not in NOT_COMPARED and (not k.startswith("rec_") or k in KEPT_RECORDING)}
+        assert compared(job) == compared(ref), f"{target} differs from the reference file"
+        assert job["random_seed"] == ref["random_seed"]
+
+
+@pytest.fixture(scope="module")
+def smoke(repo) -> Path:
+    snakemake(repo, "--cores", "2", "fig3", "--config", "scale=smoke")
+    return repo
+
+
+def test_smoke_fig3_makes_the_figure(smoke):
+    out = smoke / "results" / "fig3"
+    for name in ("fig3.pdf", "fig3.png", "fig3_multilayer.html", "fig3.nc"):
+        assert (out / name).stat().st_size > 1000, name
+    nb = json.loads((out / "fig3_multilayer.ipynb").read_text())
+    assert not nb["metadata"]["papermill"].get("exception")
+    assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+    ds = xr.open_dataset(out / "fig3.nc")
+    assert dict(ds.test_loss.sizes) == {"net": 5, "model": 4, "variant": 2, "seed": 2}
+    assert ds.angle_dw_bp.dims == ("net", "model", "variant", "seed", "area")
+    assert (ds.angle_dw_bp.sel(model="ann", variant="trained").fillna(0) == 0).all()
+    index = (smoke / "results" / "index.html").read_text()
+    assert 'href="fig3/fig3_multilayer.html"' in index and 'src="fig3/fig3.png"' in index
+    assert "git revision" in index and "eta_fw" in index
+
+
+def test_changed_parameter_reruns_exactly_its_jobs(smoke):
+    cfg_file = smoke / "config" / "fig3.yaml"
+    text = cfg_file.read_text()
+    assert "      4-2-1: {eta_fw: [2, 0.2]," in text
+    cfg_file.write_text(text.replace("      4-2-1: {eta_fw: [2, 0.2],", "      4-2-1: {eta_fw: [2, 0.3],"))
+    try:
+        counts = job_counts(snakemake(smoke, "-n", "fig3", "--config", "scale=smoke").stdout)
+    finally:
+        cfg_file.write_text(text)
+    # the trained errormc and ann 4-2-1 jobs (both have eta_fw [2, 0.2]); untrained ones have zeros anyway
+    assert counts["fig3_job_params"] == 2 and counts["fig3_simulate"] == 2
+    assert counts["fig3_aggregate"] == 1 and counts["fig3_notebook"] == 1
+
+
+def test_code_change_reruns_the_simulations(smoke):
+    kernel = smoke / "src" / "microcircuits" / "kernels" / "errormc.py"
+    kernel.write_text(kernel.read_text() + "\n# edited\n")
+    counts = job_counts(snakemake(smoke, "-n", "fig3", "--config", "scale=smoke").stdout)
+    assert counts["fig3_simulate"] == 40 and counts["numba_warmup"] == 4

@@ -1,0 +1,62 @@
+"""Figures: papermill executes the figure's notebook, nbconvert renders it; one index links them all."""
+
+
+rule fig3_notebook:
+    input:
+        data="results/fig3/fig3.nc",
+        notebook="notebooks/fig3_multilayer.ipynb",
+    output:
+        notebook="results/fig3/fig3_multilayer.ipynb",
+        pdf=report("results/fig3/fig3.pdf", category="Fig. 3", caption="../report/fig3.rst"),
+        png=report("results/fig3/fig3.png", category="Fig. 3", caption="../report/fig3.rst"),
+    params:
+        parameters=lambda w, input, output: dict(data=input.data, out_pdf=output.pdf, out_png=output.png),
+    log:
+        "logs/fig3/notebook.log",
+    benchmark:
+        "results/benchmarks/fig3/notebook.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/run_notebook.py"
+
+
+rule notebook_html:
+    """The executed notebook of a figure, rendered to HTML (figures are embedded)."""
+    input:
+        "results/{fig}/{name}.ipynb",
+    output:
+        report("results/{fig}/{name}.html", category="Notebooks", caption="../report/notebook.rst"),
+    log:
+        "logs/{fig}/{name}_html.log",
+    benchmark:
+        "results/benchmarks/{fig}/{name}_html.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/render_html.py"
+
+
+rule index:
+    """results/index.html: every rendered figure with a thumbnail, its parameters and provenance."""
+    input:
+        pages=lambda w: [FIGURE_PAGES[f]["html"] for f in built_figures()],
+        thumbs=lambda w: [FIGURE_PAGES[f]["png"] for f in built_figures()],
+        data=lambda w: [FIGURE_PAGES[f]["data"] for f in built_figures()],
+    output:
+        "results/index.html",
+    params:
+        figures=lambda w: {f: FIGURE_PAGES[f] for f in built_figures()},
+        configs=lambda w: {f: config[f] for f in built_figures()},
+        scale=scale(),
+    log:
+        "logs/index.log",
+    benchmark:
+        "results/benchmarks/index.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/index.py"

@@ -1,0 +1,24 @@
+"""Write the parameter set a job receives (snakemake.params.p) as JSON, checked by the simulator first."""
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from microcircuits.params import ParamsError, params_from_mapping
+
+if TYPE_CHECKING:
+    from snakemake.iocontainers import snakemake
+
+out = Path(snakemake.output[0])
+with open(snakemake.log[0], "w") as log:
+    try:
+        params_from_mapping(snakemake.params.p, source=f"config ({out})")
+    except ParamsError as err:
+        print(err, file=log)
+        print(err, file=sys.stderr)
+        raise SystemExit(2)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(snakemake.params.p, indent=1, sort_keys=True) + "\n")
+    tmp.replace(out)
+    print(f"wrote {out}", file=log)
