@@ -13,6 +13,7 @@ rule fig3_aggregate:
         "logs/fig3/aggregate.log",
     benchmark:
         "results/benchmarks/fig3/aggregate.tsv"
+    localrule: True
     resources:
         mem_mb=4000,
     conda:

@@ -109,14 +109,15 @@ def fig3_job_params_files():
 
 
 def fig3_runtime(wildcards, attempt):
-    """Minutes for one Fig. 3 job on a cluster node, from measured per-step costs (README), with headroom."""
+    """Minutes for one Fig. 3 job on a cluster node, from the per-step costs measured on a 2-core VM
+    (paper scale, 10 seeds, replay included: 0.3 us per step at 3 units up to 5.1 us at 63), with headroom."""
     if scale() == "smoke" or wildcards.variant == "untrained":
-        return 15 * attempt
+        return 10 * attempt
     n_units = sum(config["fig3"]["nets"][wildcards.net])
     seeds = len(fig3_seed_groups()[int(wildcards.group)])
-    # about 40.5 M steps per 10 seeds; 4 us per step at 63 units and 1 us at 7, roughly linear in size
-    us_per_step = 0.6 + 0.06 * n_units
-    return int(attempt * (30 + 4.05e6 * seeds * us_per_step * 1e-6 / 60 * 1.5))
+    steps = 4.05e6 * seeds * config["fig3"]["epochs"] / 1000
+    us_per_step = 0.2 + 0.08 * n_units
+    return int(attempt * (10 + 2 * steps * us_per_step * 1e-6 / 60))
 
 
 # ---------------------------------------------------------------------------------------------------------
