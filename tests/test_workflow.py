@@ -136,3 +136,10 @@ def test_code_change_reruns_the_simulations(smoke):
     kernel.write_text(kernel.read_text() + "\n# edited\n")
     counts = job_counts(snakemake(smoke, "-n", "fig3", "--config", "scale=smoke").stdout)
     assert counts["fig3_simulate"] == 40 and counts["numba_warmup"] == 4
+
+
+def test_snakemake_report(smoke):
+    snakemake(smoke, "--report", "report.zip", "fig3", "--config", "scale=smoke")
+    import zipfile
+    names = zipfile.ZipFile(smoke / "report.zip").namelist()
+    assert any(n.endswith("fig3.png") for n in names) and any(n.endswith("fig3_multilayer.html") for n in names)

@@ -9,7 +9,7 @@ loop).  ``error_model="numpy"`` makes 0/0 a NaN as in NumPy (the angle of a zero
 from numba import njit
 from numba import uintp as U
 
-from .activations import LOGISTIC, TANH, dphi, phi
+from .activations import LINEAR, LOGISTIC, TANH, dphi, phi
 
 jit = njit(cache=True, error_model="numpy")
 inline_jit = njit(cache=True, error_model="numpy", inline="always")
@@ -103,6 +103,14 @@ def rate_and_slope(kind, x, slope, offset):
 
 
 @inline_jit
+def prospective(u, u_prev, u_breve, lo, hi, tau, dt):
+    """u_breve = u_prev + tau*(u - u_prev)/dt on units lo..hi-1 (a plain loop, so it vectorises)."""
+    for i in range(lo, hi):
+        k = U(i)
+        u_breve[k] = u_prev[k] + tau * (u[k] - u_prev[k]) / dt
+
+
+@inline_jit
 def rep_prospective(net, st):
     """u_breve = u_prev + taur*tau*(u - u_prev)/dt, then rate phi and derivative phi' per unit.
 
@@ -112,18 +120,17 @@ def rep_prospective(net, st):
     slope, offset, rep_off, dt = net.slope, net.offset, net.rep_off, net.dt
     n_in = net.area_off[1]
     for a in range(1, net.n_areas + 1):
-        tau = net.taur * net.tau_rep[a]
+        prospective(u, u_prev, u_breve, rep_off[a], rep_off[a + 1], net.taur * net.tau_rep[a], dt)
         kind = net.act_kind[a]
-        look = net.rep_lookahead[a]
-        for i in range(rep_off[a], rep_off[a + 1]):
-            k = U(i)
-            ub = u_prev[k] + tau * (u[k] - u_prev[k]) / dt
-            u_breve[k] = ub
-            if look:
-                rates[U(n_in + i)], d[k] = rate_and_slope(kind, ub, slope[k], offset[k])
-            else:
+        if net.rep_lookahead[a]:
+            for i in range(rep_off[a], rep_off[a + 1]):
+                k = U(i)
+                rates[U(n_in + i)], d[k] = rate_and_slope(kind, u_breve[k], slope[k], offset[k])
+        else:
+            for i in range(rep_off[a], rep_off[a + 1]):
+                k = U(i)
                 rates[U(n_in + i)] = phi(kind, u[k], slope[k], offset[k])
-                d[k] = dphi(kind, ub)
+                d[k] = dphi(kind, u_breve[k])
 
 
 @inline_jit
@@ -132,14 +139,17 @@ def pop_prospective(net, st):
     uI, uI_prev, uI_breve, rI = st.uI, st.uI_prev, st.uI_breve, st.rI
     slope, offset, pop_off, dt = net.err_slope, net.err_offset, net.pop_off, net.dt
     for a in range(1, net.n_areas + 1):
-        tau = net.taur * net.tau_err[a]
+        prospective(uI, uI_prev, uI_breve, pop_off[a], pop_off[a + 1], net.taur * net.tau_err[a], dt)
         kind = net.err_kind[a]
-        look = net.err_lookahead[a]
-        for i in range(pop_off[a], pop_off[a + 1]):
-            k = U(i)
-            ub = uI_prev[k] + tau * (uI[k] - uI_prev[k]) / dt
-            uI_breve[k] = ub
-            rI[k] = phi(kind, ub if look else uI[k], slope[k], offset[k])
+        src = uI_breve if net.err_lookahead[a] else uI
+        if kind == LINEAR:
+            for i in range(pop_off[a], pop_off[a + 1]):
+                k = U(i)
+                rI[k] = (src[k] - offset[k]) * slope[k]
+        else:
+            for i in range(pop_off[a], pop_off[a + 1]):
+                k = U(i)
+                rI[k] = phi(kind, src[k], slope[k], offset[k])
 
 
 @inline_jit
