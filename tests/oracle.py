@@ -107,6 +107,8 @@ class Oracle:
         self.taur = float(c.taur)
         # per area 1..L (index 0 unused)
         self.act = [None] + [NAME_OF_KIND[k] for k in c.act_kind]
+        # the derivative actually used (the reference keeps the original one when an activation is replaced)
+        self.der = [None] + [NAME_OF_KIND[k] for k in c.der_kind]
         self.slope = [None] + [np.array(s, dtype=float) for s in c.slopes]
         self.offset = [None] + [np.array(o, dtype=float) for o in c.offsets]
         self.rep_look = [None] + (list(c.rep_lookahead) if c.rep_lookahead is not None else [True] * L)
@@ -124,7 +126,7 @@ class Oracle:
 
     def df(self, a, v):
         """phi' of area a (slope and offset ignored)."""
-        return dphi(self.act[a], v)
+        return dphi(self.der[a], v)
 
     def run(self, X, Y=None, inject=False, synapse=False, learn_w=False, learn_lat=False):
         for k in range(len(X)):

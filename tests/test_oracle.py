@@ -128,10 +128,12 @@ def compare(sim, orc, where: str) -> float:
     return worst
 
 
-def side_by_side(c, target, every: int = CHECK_EVERY, seed: int = 7) -> float:
+def side_by_side(c, target, every: int = CHECK_EVERY, seed: int = 7, inspect: dict | None = None) -> float:
     """Run kernel and oracle from the same circuit through the schedule, comparing every ``every`` steps."""
     orc = make_oracle(c)
     sim = Sim.of(c)
+    if inspect is not None:
+        inspect["sim"] = sim
     rec = null_recorder(sim.net)
     worst = compare(sim, orc, "initial state")
     step = 0
@@ -377,3 +379,19 @@ def test_mixed_activations_with_mean_slopes_and_offsets(model):
         changes.update(SAC)
     target = VOLTAGE_TARGET if model == "sacramento2018" else RATE_TARGET["logistic"]
     run_case(params_from_mapping(mapping("8-4-2-1", model, **changes)), target)
+
+
+def test_errormc_dms_network():
+    """The DMS network of Fig. 2b: soft_relu hidden and tanh((x - 0.5) 20) output whose derivative stays
+    linear, representation rates from u (no look-ahead), error units prospective, strong plasticity."""
+    p = params_from_mapping(mapping(
+        "4-2-1", "errormc", layers=[1, 2, 1], error_layers=[0, 2, 1], fw_connection_mode="layered",
+        bw_connection_mode="layered", init_realistic_connectivity=False, gl=0.3, init_BII_range=[1, 1],
+        activation=["soft_relu", "tanh"], activation_derivative=["soft_relu", "linear"],
+        activation_slope=[1.0, 20.0], activation_offset=[0.0, 0.5], rep_lookahead=[False, False],
+        error_lookahead=[True, True], eta_fw=[2.0, 2.0]))
+    c = build(p, SEED)
+    assert c.rep_lookahead == [False, False] and c.der_kind != c.act_kind
+    sim_check = {}
+    side_by_side(c, RATE_TARGET["tanh"], inspect=sim_check)
+    assert np.all(np.isfinite(sim_check["sim"].st.u)) and np.all(np.isfinite(sim_check["sim"].net.W))

@@ -22,7 +22,7 @@ MODELS = ("errormc", "sacramento2018", "dPC", "ann")
 ACTIVATIONS = ("linear", "relu", "soft_relu", "logistic", "tanh", "hard_sigmoid")
 CONNECTION_MODES = ("layered", "skip")
 ETA_CONVERSIONS = ("fill_diag", "fill_all", "fill_scaled")
-INPUT_SIGNALS = ("step", "cartpole", "genMNIST")
+INPUT_SIGNALS = ("step", "cartpole", "genMNIST", "dms")
 
 
 class ParamsError(ValueError):
@@ -110,6 +110,15 @@ def number_list(v):
 number_list.kind = "number_list"
 
 
+def bool_list(v):
+    if not (isinstance(v, (list, tuple)) and v and all(isinstance(x, bool) for x in v)):
+        raise ValueError("expected a list of true/false, one per area")
+    return tuple(v)
+
+
+bool_list.kind = "bool_list"
+
+
 def activation_names(v):
     names = [v] if isinstance(v, str) else v
     if not (isinstance(names, (list, tuple)) and names and all(n in ACTIVATIONS for n in names)):
@@ -174,6 +183,10 @@ class Params:
     dWPP_use_activation: bool = key(boolean, False, "forward plasticity on rates (true) or voltages (false)")
     dWPP_low_pass: bool = key(boolean, False, "errormc: low-pass filter forward updates with tauLO")
     rate_target: bool | None = key(boolean, None, "override the class default of rate (errormc, ann) vs voltage (sacramento2018, dPC) target")
+    # project extensions (the reference sets these in code, e.g. its DMS script)
+    activation_derivative: Any = key(activation_names, None, "derivative used per area (default: the activation's own; the DMS output keeps 'linear' after its activation is replaced)")
+    rep_lookahead: tuple | None = key(bool_list, None, "per area: rates from the prospective voltage (true) or from u (false, the DMS memory)")
+    error_lookahead: tuple | None = key(bool_list, None, "per area: error-unit rates from the prospective voltage (true) or from uI")
     # time (ms)
     dt: float = key(number(0, lo_open=True), 0.01, "Euler step (ms)")
     Tpres: float = key(number(0, lo_open=True), 0.2, "presentation time per sample (ms)")
@@ -358,9 +371,9 @@ def _check_consistency(p: Params) -> None:
         raise err("error_layers", f"expected {len(p.layers)} entries, one per entry of 'layers' {list(p.layers)}")
     if p.mc_model == "errormc" and p.error_layers is not None and min(p.error_layers[1:]) < 1:
         raise err("error_layers", "errormc needs at least one error unit per area (entries 1..L >= 1)")
-    for k in ("activation", "error_activation"):
+    for k in ("activation", "error_activation", "activation_derivative"):
         v = getattr(p, k)
-        if not isinstance(v, str) and len(v) != L:
+        if v is not None and not isinstance(v, str) and len(v) != L:
             raise err(k, f"expected one name or a list of {L} names (one per area 1..{L})")
     eta = p.eta_fw
     if eta and isinstance(eta[0], tuple):
@@ -374,12 +387,12 @@ def _check_consistency(p: Params) -> None:
     for k in ("eta_IP", "eta_PI"):
         if getattr(p, k) and len(getattr(p, k)) < n_lat:
             raise err(k, f"expected at least {n_lat} numbers for {p.mc_model} with {L} areas")
-    for k in ("activation_slope", "activation_offset"):
+    for k in ("activation_slope", "activation_offset", "rep_lookahead", "error_lookahead"):
         if getattr(p, k) is not None and len(getattr(p, k)) != L:
             raise err(k, f"expected {L} numbers, one per area 1..{L}")
     if p.steps_per_sample < 1:
         raise err("Tpres", f"must be at least one step (dt = {p.dt})")
-    if p.settling_steps > p.dataset_size * p.steps_per_sample and p.input_signal != "genMNIST":
+    if p.settling_steps > p.dataset_size * p.steps_per_sample and p.input_signal in ("step", "cartpole"):
         raise err("settling_time", f"settling needs {p.settling_steps} steps but the training set has only "
                   f"{p.dataset_size * p.steps_per_sample} (dataset_size x Tpres/dt)")
     if p.init_realistic_connectivity and p.mc_model == "errormc":

@@ -6,6 +6,7 @@ equal the new u and uI, as the reference's aliased arrays do (the teacher's volt
 spec/models.md §2.5.
 """
 
+from .activations import dphi, phi
 from .common import (
     U,
     apply_increments,
@@ -29,7 +30,11 @@ def rates_and_errors(net, st, Y, n, inject):
     for a in range(1, L + 1):
         kind = net.act_kind[a]
         for i in range(rep_off[a], rep_off[a + 1]):
-            rates[n_in + i], d[i] = rate_and_slope(kind, u[i], slope[i], offset[i])
+            if net.der_kind[a] == kind:
+                rates[n_in + i], d[i] = rate_and_slope(kind, u[i], slope[i], offset[i])
+            else:
+                rates[n_in + i] = phi(kind, u[i], slope[i], offset[i])
+                d[i] = dphi(net.der_kind[a], u[i])
     for k in range(L - 1):
         # (phi'_i B_ij) e_j summed over j in order; B stored transposed (sender-major)
         a = recv[k]

@@ -122,15 +122,17 @@ def rep_prospective(net, st):
     for a in range(1, net.n_areas + 1):
         prospective(u, u_prev, u_breve, rep_off[a], rep_off[a + 1], net.taur * net.tau_rep[a], dt)
         kind = net.act_kind[a]
-        if net.rep_lookahead[a]:
+        dkind = net.der_kind[a]
+        if net.rep_lookahead[a] and dkind == kind:
             for i in range(rep_off[a], rep_off[a + 1]):
                 k = U(i)
                 rates[U(n_in + i)], d[k] = rate_and_slope(kind, u_breve[k], slope[k], offset[k])
         else:
+            look = net.rep_lookahead[a]
             for i in range(rep_off[a], rep_off[a + 1]):
                 k = U(i)
-                rates[U(n_in + i)] = phi(kind, u[k], slope[k], offset[k])
-                d[k] = dphi(kind, u_breve[k])
+                rates[U(n_in + i)] = phi(kind, u_breve[k] if look else u[k], slope[k], offset[k])
+                d[k] = dphi(dkind, u_breve[k])
 
 
 @inline_jit

@@ -155,7 +155,7 @@ def bp_angles(net, X, Y, n, rate_target, v, r, delta, delta_new, out):
                 v[i] = f * v[i]
         for i in range(rep_off[a], rep_off[a + 1]):
             r[i] = phi(net.act_kind[a], v[i], net.slope[i], net.offset[i])
-    kind = net.act_kind[L]
+    kind = net.der_kind[L]
     for i in range(rep_off[L], rep_off[L + 1]):
         j = i - rep_off[L]
         if rate_target:
@@ -181,7 +181,7 @@ def bp_angles(net, X, Y, n, rate_target, v, r, delta, delta_new, out):
         cos = num / math.sqrt(nm) / math.sqrt(ng)
         out[a - 1] = 0.0 if abs(1.0 - cos) < 1e-6 else math.acos(cos) * 180.0 / math.pi
         if a > 1:
-            kb = net.act_kind[a - 1]
+            kb = net.der_kind[a - 1]
             for jj in range(nc):
                 ib = rep_off[a - 1] + jj
                 db = dphi(kb, v[ib])

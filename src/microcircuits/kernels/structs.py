@@ -40,8 +40,10 @@ NETWORK_FIELDS = [
     "bw_recv", "bw_send", "bw_rows", "bw_cols", "bw_ptr", "bw_src", "bw_triu", "bw_live", "B", "B_noise",
     # lateral weights per population: W_IP (rep -> error / interneuron) and B_PI (error -> apical)
     "WIP", "WIP_ptr", "WIP_rows", "WIP_cols", "BPI", "BPI_ptr", "BPI_rows", "BPI_cols", "eta_IP", "eta_PI",
-    # activations: kind per area, slope and offset per unit; look-ahead switches per area
-    "act_kind", "slope", "offset", "err_kind", "err_slope", "err_offset", "rep_lookahead", "err_lookahead",
+    # activations: kind per area (and the kind whose derivative is used), slope and offset per unit;
+    # look-ahead switches per area
+    "act_kind", "der_kind", "slope", "offset", "err_kind", "err_slope", "err_offset", "rep_lookahead",
+    "err_lookahead",
     # time constants per area / population, the one used without a target, and the prediction scale c of
     # the forward plasticity rule per area (post - c*vbas_old)
     "tau_rep", "tau_err", "tau_out_notgt", "c_pred",

@@ -55,6 +55,7 @@ class Circuit:
     u0: list
     uI0: list
     act_kind: list
+    der_kind: list
     slopes: list
     offsets: list
     err_kind: list
@@ -131,6 +132,13 @@ def _activation_lists(p: Params, teacher: bool, layers, rs, force_linear=False):
     names = ["linear"] * (len(layers) - 1) if force_linear else list(p.activations())
     slopes, offs = slopes_and_offsets(rs, p, layers, len(layers) - 1, noisy=not teacher)
     return [KIND[n] for n in names], slopes, offs
+
+
+def _derivative_kinds(p: Params, kinds: list) -> list:
+    """The derivative used per area: the activation's own, unless activation_derivative says otherwise."""
+    if p.activation_derivative is None:
+        return list(kinds)
+    return [KIND[n] for n in p.activations("activation_derivative")]
 
 
 def _mse_mode(p: Params, rate_target: bool) -> int:
@@ -392,10 +400,13 @@ def _circuit(model, seed, p, layers, pops, forward, eta_forward, feedback, noise
     return Circuit(
         model=model, seed=int(seed), layers=tuple(layers), pops=tuple(pops), forward=forward,
         eta_forward=eta_forward, feedback=feedback, feedback_noise=noise, feedback_triu=triu, WIP=WIP, BPI=BPI,
-        eta_IP=eta_IP, eta_PI=eta_PI, u0=u0, uI0=uI0, act_kind=kinds, slopes=slopes, offsets=offs,
+        eta_IP=eta_IP, eta_PI=eta_PI, u0=u0, uI0=uI0, act_kind=kinds,
+        der_kind=_derivative_kinds(p, kinds) if not teacher else list(kinds), slopes=slopes, offsets=offs,
         err_kind=err_kinds, err_slopes=err_slopes, err_offsets=err_offs, g=g, bp=p.model_type == "BP",
         rate_target=rate_target, mse_mode=_mse_mode(p, rate_target), dt=p.dt, tauLO=p.tauLO,
-        taur=1.0 if (teacher or p.taur is None) else float(p.taur), rng=rng)
+        taur=1.0 if (teacher or p.taur is None) else float(p.taur), rng=rng,
+        rep_lookahead=None if teacher or p.rep_lookahead is None else list(p.rep_lookahead),
+        err_lookahead=None if teacher or p.error_lookahead is None else list(p.error_lookahead))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -464,6 +475,7 @@ def to_kernel(c: Circuit, steps_per_sample: int = 1):
     bpi = _pack(c.BPI, range(1, L + 1))
     tau_rep, tau_err, notgt, c_pred = time_constants(c)
     kinds = np.array([0] + list(c.act_kind), dtype=np.int64)
+    der_kinds = np.array([0] + list(c.der_kind), dtype=np.int64)
     err_kind = np.zeros(L + 1, dtype=np.int64)
     err_kind[1:len(c.err_kind) + 1] = c.err_kind[:L]
     rep_look = np.ones(L + 1, dtype=np.bool_) if c.rep_lookahead is None else np.array([True] + list(c.rep_lookahead))
@@ -491,7 +503,7 @@ def to_kernel(c: Circuit, steps_per_sample: int = 1):
         WIP=wip["data"], WIP_ptr=_per_area(wip["ptr"], L), WIP_rows=_per_area(wip["rows"], L),
         WIP_cols=_per_area(wip["cols"], L), BPI=bpi["data"], BPI_ptr=_per_area(bpi["ptr"], L),
         BPI_rows=_per_area(bpi["rows"], L), BPI_cols=_per_area(bpi["cols"], L), eta_IP=eta_ip, eta_PI=eta_pi,
-        act_kind=kinds, slope=cat(c.slopes), offset=cat(c.offsets), err_kind=err_kind, err_slope=err_slope,
+        act_kind=kinds, der_kind=der_kinds, slope=cat(c.slopes), offset=cat(c.offsets), err_kind=err_kind, err_slope=err_slope,
         err_offset=err_offset, rep_lookahead=rep_look, err_lookahead=err_look,
         tau_rep=tau_rep, tau_err=tau_err, tau_out_notgt=float(notgt), c_pred=c_pred,
         dt=float(c.dt), gl=float(g["gl"]), gbas=float(g["gbas"]), gapi=float(g["gapi"]),
