@@ -187,6 +187,10 @@ class Params:
     activation_derivative: Any = key(activation_names, None, "derivative used per area (default: the activation's own; the DMS output keeps 'linear' after its activation is replaced)")
     rep_lookahead: tuple | None = key(bool_list, None, "per area: rates from the prospective voltage (true) or from u (false, the DMS memory)")
     error_lookahead: tuple | None = key(bool_list, None, "per area: error-unit rates from the prospective voltage (true) or from uI")
+    error_activation_slope: tuple | None = key(number_list, None, "errormc error-unit slope per area (default: activation_slope, as init_MC does)")
+    error_activation_offset: tuple | None = key(number_list, None, "errormc error-unit offset per area (default: activation_offset)")
+    init_potentials: str = key(choice(("normal", "zero")), "normal", "initial potentials N(0, 1) per seed, or zero (the DMS script)")
+    constructor_seed: int | None = key(integer(0), None, "seed of a network's own generator (BP noise, shuffling); default: the network's seed (the DMS script's networks use 123)")
     # time (ms)
     dt: float = key(number(0, lo_open=True), 0.01, "Euler step (ms)")
     Tpres: float = key(number(0, lo_open=True), 0.2, "presentation time per sample (ms)")
@@ -387,7 +391,8 @@ def _check_consistency(p: Params) -> None:
     for k in ("eta_IP", "eta_PI"):
         if getattr(p, k) and len(getattr(p, k)) < n_lat:
             raise err(k, f"expected at least {n_lat} numbers for {p.mc_model} with {L} areas")
-    for k in ("activation_slope", "activation_offset", "rep_lookahead", "error_lookahead"):
+    for k in ("activation_slope", "activation_offset", "rep_lookahead", "error_lookahead", "error_activation_slope",
+              "error_activation_offset"):
         if getattr(p, k) is not None and len(getattr(p, k)) != L:
             raise err(k, f"expected {L} numbers, one per area 1..{L}")
     if p.steps_per_sample < 1:

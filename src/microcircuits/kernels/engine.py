@@ -103,6 +103,17 @@ def snapshot(net, st, rec, phase, Y, n):
 
 
 @jit
+def count_and_record(net, st, rec, phase, Y, n):
+    """After a recorded step: count it and take a snapshot every ``rec.every`` steps."""
+    rec.counter[2] += 1
+    rec.counter[0] += 1
+    if rec.counter[0] == rec.every:
+        rec.counter[0] = 0
+        if rec.counter[1] < rec.step.shape[0]:
+            snapshot(net, st, rec, phase, Y, n)
+
+
+@jit
 def run_phase(net, st, rec, X, Y, inject, synapse, learn_w, learn_lat, store_dw, record, phase, mse_out,
               teacher_out, teacher_kind):
     """Run len(X) steps.  A target Y[n] (if Y has rows) is injected if ``inject``; otherwise it is only
@@ -123,12 +134,7 @@ def run_phase(net, st, rec, X, Y, inject, synapse, learn_w, learn_lat, store_dw,
                 teacher_out[n, j] = st.u_breve[U(r0 + j)]
         step(net, st, X, Y, n, inject and has_target, synapse, learn_w, learn_lat, store_dw)
         if record:
-            rec.counter[2] += 1
-            rec.counter[0] += 1
-            if rec.counter[0] == rec.every:
-                rec.counter[0] = 0
-                if rec.counter[1] < rec.step.shape[0]:
-                    snapshot(net, st, rec, phase, Y, n)
+            count_and_record(net, st, rec, phase, Y, n)
         if mse_out.shape[0] > 0:
             mse_out[n] = mse(net, st, Y, n)
 

@@ -112,7 +112,18 @@ def build(p: Params, seed: int, teacher: bool = False, mutable: dict | None = No
 # ---------------------------------------------------------------------------------------------------------
 # shared pieces
 
-def _voltages(seed, layers, pop_sizes):
+def _own_seed(p: Params, seed: int, teacher: bool) -> int:
+    """Seed of a network's own generator (BP noise, then shuffling): its seed, unless constructor_seed."""
+    return seed if (teacher or p.constructor_seed is None) else p.constructor_seed
+
+
+def _zero_start(p: Params, teacher: bool) -> bool:
+    return p.init_potentials == "zero" and not teacher
+
+
+def _voltages(seed, layers, pop_sizes, zero=False):
+    if zero:
+        return [np.zeros(n) for n in layers[1:]], [np.zeros(n) for n in pop_sizes]
     rs = np.random.RandomState(seed)
     u0 = [rs.normal(0, 1, size=n) for n in layers[1:]]
     uI0 = [rs.normal(0, 1, size=n) for n in pop_sizes]
@@ -171,7 +182,7 @@ def _noise_list(rng, WT, matrices):
 def _errormc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circuit:
     L = len(layers) - 1
     errs = list(error_layers[1:])
-    u0, uI0 = _voltages(seed, layers, errs)
+    u0, uI0 = _voltages(seed, layers, errs, zero=_zero_start(p, teacher))
     rs = np.random.RandomState(seed)
     rg = _ranges(p, teacher)
     realistic = p.init_realistic_connectivity
@@ -201,7 +212,8 @@ def _errormc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circui
         B_full = nonhierarchical_feedback(rs, rg["BII"], bii_layers or p.error_units, p.BII_skip_connection_range)
     kinds, slopes, offs = _activation_lists(p, teacher, layers, rs)
     err_names = [p.error_activation] * L if isinstance(p.error_activation, str) else list(p.error_activation)
-    err_slopes, err_offs = slopes_and_offsets(rs, p, (0,) + tuple(errs), L, noisy=False)
+    err_slopes, err_offs = slopes_and_offsets(rs, p, (0,) + tuple(errs), L, noisy=False,
+                                              slopes=p.error_activation_slope, offsets=p.error_activation_offset)
     if fw_mode == "skip":
         off = offsets(layers)
         forward = {}
@@ -218,11 +230,12 @@ def _errormc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circui
         H = None
         eta_forward = {(a, a - 1): float(p.eta_fw[a - 1]) for a in range(1, L + 1)}
     WT = 0.0 if teacher else p.WT_noise
-    rng = np.random.RandomState(seed)
+    own_seed = _own_seed(p, seed, teacher)
+    rng = np.random.RandomState(own_seed)
     # base constructor of the reference: B_PP noise draws for the layered forward matrices, then re-seeded
     if p.model_type == "BP" and fw_mode == "layered":
         _noise_list(rng, WT, [forward[(a + 1, a)].T for a in range(1, L)])
-    rng = np.random.RandomState(seed)
+    rng = np.random.RandomState(own_seed)
     eoff = offsets(errs)
     feedback, noise, triu = {}, {}, {}
     if bw_mode == "skip":
@@ -270,7 +283,7 @@ def _errormc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circui
 
 def _sacramento(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circuit:
     L = len(layers) - 1
-    u0, uI0 = _voltages(seed, layers, layers[2:])
+    u0, uI0 = _voltages(seed, layers, layers[2:], zero=_zero_start(p, teacher))
     rs = np.random.RandomState(seed)
     rg = _ranges(p, teacher)
     forward = _layered_forward(rs, layers, rg["WPP"])
@@ -279,7 +292,7 @@ def _sacramento(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Cir
         B_fa = {(k, k + 1): uniform(rs, rg["BPP"], (layers[k], layers[k + 1])) for k in range(1, L)}
     BPI = {k: uniform(rs, rg["BPI"], (layers[k], layers[k + 1])) for k in range(1, L)}
     kinds, slopes, offs = _activation_lists(p, teacher, layers, rs)
-    rng = np.random.RandomState(seed)
+    rng = np.random.RandomState(_own_seed(p, seed, teacher))
     WT = 0.0 if teacher else p.WT_noise
     feedback, noise = _bp_feedback(rng, WT, forward, L) if p.model_type == "BP" else (B_fa, _zeros_like(B_fa))
     g = _g(p)
@@ -303,7 +316,7 @@ def _sacramento(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Cir
 
 def _dpc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circuit:
     L = len(layers) - 1
-    u0, uI0 = _voltages(seed, layers, layers[2:])
+    u0, uI0 = _voltages(seed, layers, layers[2:], zero=_zero_start(p, teacher))
     rs = np.random.RandomState(seed)
     rg = _ranges(p, teacher)
     forward = _layered_forward(rs, layers, rg["WPP"])
@@ -311,7 +324,7 @@ def _dpc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circuit:
     BPI = {k: uniform(rs, rg["BPI"], (layers[k], layers[k + 1])) for k in range(1, L)}
     force_linear = not teacher and p.activation != "linear"
     kinds, slopes, offs = _activation_lists(p, teacher, layers, rs, force_linear=force_linear)
-    rng = np.random.RandomState(seed)
+    rng = np.random.RandomState(_own_seed(p, seed, teacher))
     WT = 0.0 if teacher else p.WT_noise
     feedback, noise = _bp_feedback(rng, WT, forward, L)
     BPI = {k: BPI[k] @ WIP[k] for k in range(1, L)}
@@ -332,7 +345,7 @@ def _dpc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circuit:
 
 def _ann(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circuit:
     L = len(layers) - 1
-    u0, uI0 = _voltages(seed, layers, layers[1:])
+    u0, uI0 = _voltages(seed, layers, layers[1:], zero=_zero_start(p, teacher))
     rs = np.random.RandomState(seed)
     rg = _ranges(p, teacher)
     forward = _layered_forward(rs, layers, rg["WPP"])
@@ -343,12 +356,12 @@ def _ann(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circuit:
     for a in range(1, L + 1):  # B_PI placeholders
         uniform(rs, rg["BPI"], (layers[a], layers[a]))
     kinds, slopes, offs = _activation_lists(p, teacher, layers, rs)
-    rng = np.random.RandomState(seed)
+    rng = np.random.RandomState(_own_seed(p, seed, teacher))
     if p.model_type == "BP":
         feedback, noise = _bp_feedback(rng, 0.0, forward, L)
     else:
         feedback, noise = B_fa, _zeros_like(B_fa)
-    rng = np.random.RandomState(seed)
+    rng = np.random.RandomState(_own_seed(p, seed, teacher))
     rate_target = p.rate_target if p.rate_target is not None else True
     c = _circuit("ann", seed, p, layers, tuple(layers[1:]), forward, _layered_eta(p, L), feedback, noise,
                  {k: False for k in feedback}, {}, {}, {}, {}, u0, uI0, kinds, slopes, offs, kinds, slopes, offs,
@@ -576,3 +589,45 @@ def initial_state(c: Circuit, net: Network) -> State:
                  du=z(nr), uI=uI.copy(), uI_prev=uI.copy(), uI_breve=uI.copy(), rI=rI, rI_old=rI.copy(),
                  duI=z(ne), vbas=z(nr), vbas_old=z(nr), vapi=z(nr), vapi_old=z(nr), vden=z(ne), vden_old=z(ne),
                  fb=z(ne), tmp=z(nr))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the cart-pole teacher of the reference (init_MC, input_signal == 'cartpole')
+
+CARTPOLE_GAINS = (1.0, 4.2, 62.8, 16.3)  # F = 1 x + 4.2 x_dot + 62.8 theta + 16.3 theta_dot
+
+
+def cartpole_teacher(p: Params, seed: int):
+    """The hard-coded teacher of the cart-pole task: a linear errormc 4-4-1 whose first weights are
+    I (gbas/(gbas+gapi+gl))^-2 (undoing the two-area attenuation) and whose output weights are the
+    controller gains over ``target_rescale_factor``, so that its output rate times that factor is the force
+    F = 1 x + 4.2 x_dot + 62.8 theta + 16.3 theta_dot.
+
+    Returns the circuit and the NumPy stream its initialisation leaves behind: in the reference that global
+    stream (seeded with the teacher seed) then draws the cart-pole's reset states.
+    """
+    layers, errs = (4, 4, 1), [4, 1]
+    u0, uI0 = _voltages(seed, layers, errs)
+    rs = np.random.RandomState(seed)
+    rg = _ranges(p, teacher=True)
+    _layered_forward(rs, layers, rg["WPP"])  # drawn, then replaced below
+    WIP, BPI = {}, {}
+    for a in (1, 2):
+        WIP[a] = uniform(rs, rg["WIP"], (errs[a - 1], layers[a])) + (np.eye(errs[a - 1], layers[a]) if p.init_WIP_identity else 0.0)
+    for a in (1, 2):
+        BPI[a] = uniform(rs, rg["BPI"], (layers[a], errs[a - 1])) + (np.eye(layers[a], errs[a - 1]) if p.init_BPI_identity else 0.0)
+    uniform(rs, rg["BII"], (layers[1], layers[2]))  # feedback init, overwritten by BP
+    gain = (p.gbas / (p.gbas + p.gapi + p.gl)) ** -(len(layers) - 1)
+    forward = {(1, 0): np.eye(layers[0]) * gain,
+               (2, 1): np.array(CARTPOLE_GAINS).reshape(layers[2], layers[1]) / p.target_rescale_factor}
+    feedback = {(1, 2): (np.eye(1, 1) @ forward[(2, 1)] @ np.eye(4, 4)).T + 0.0}  # BP, no noise for a teacher
+    noise = {(1, 2): np.zeros((4, 1))}
+    ones = [np.ones(n) for n in layers[1:]]
+    zeros = [np.zeros(n) for n in layers[1:]]
+    c = _circuit("errormc", seed, p, layers, tuple(errs), forward, _layered_eta(p, 2), feedback, noise,
+                 {(1, 2): False}, WIP, BPI, _per_pop(p.eta_IP, 2), _per_pop(p.eta_PI, 2), u0, uI0,
+                 [KIND["linear"]] * 2, ones, zeros, [KIND["linear"]] * 2, ones, zeros, _g(p, gnI=0.0),
+                 True, np.random.RandomState(seed), teacher=True)
+    c.varphi_transfer = p.varphi_transfer
+    c.bp = True
+    return c, rs

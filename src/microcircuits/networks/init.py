@@ -66,12 +66,17 @@ def nonhierarchical_feedback(rs, h_range, error_layers, skip_range) -> np.ndarra
     return X
 
 
-def slopes_and_offsets(rs, p, layers, n_areas: int, noisy: bool):
+def slopes_and_offsets(rs, p, layers, n_areas: int, noisy: bool, slopes=None, offsets=None):
     """Per-unit slope and offset arrays for areas 1..L (``get_slopes_and_offsets``).  With
     activation_slope_std / activation_offset_std and ``noisy`` (students' representation units), one
-    N(0, std) draw per unit, slopes for all areas first, then offsets."""
-    slopes = list(p.activation_slope) if p.activation_slope is not None else [1.0] * n_areas
-    offs = list(p.activation_offset) if p.activation_offset is not None else [0.0] * n_areas
+    N(0, std) draw per unit, slopes for all areas first, then offsets.  ``slopes``/``offsets`` replace the
+    per-area means of the parameters (used for error units when given)."""
+    if slopes is None:
+        slopes = p.activation_slope
+    if offsets is None:
+        offsets = p.activation_offset
+    slopes = list(slopes) if slopes is not None else [1.0] * n_areas
+    offs = list(offsets) if offsets is not None else [0.0] * n_areas
     sizes = layers[1:]
     slope_units = [np.full(n, float(s)) for n, s in zip(sizes, slopes)]
     offset_units = [np.full(n, float(o)) for n, o in zip(sizes, offs)]

@@ -27,15 +27,15 @@ def n_validations(epochs: int) -> int:
 class Sim:
     """A network ready to run: the Python-side records and the kernel's views of the same arrays."""
 
-    def __init__(self, net: Network, st: State):
-        self.net, self.st = net, st
+    def __init__(self, net: Network, st: State, circuit: Circuit | None = None):
+        self.net, self.st, self.circuit = net, st, circuit
         self.knet, self.kst = kernel_network(net), kernel_state(st)
         self.model = int(net.model)
         self.n_out = int(net.rep_off[-1] - net.rep_off[-2])
 
     @classmethod
     def of(cls, circuit: Circuit) -> "Sim":
-        return cls(*to_kernel(circuit))
+        return cls(*to_kernel(circuit), circuit=circuit)
 
 
 def make_recorder(net, n_snapshots: int, every: int, fields: set[str]) -> Recorder:
