@@ -1,7 +1,8 @@
 """Reproduction of Max, Jaras, Granier, Wilmes & Petrovici, "'Backpropagation and the brain' realized in
 cortical error neuron microcircuits" (bioRxiv 2025.07.11.664263).
 
-Targets: `all` (every figure and results/index.html) and one per figure (`fig3`).  Each figure is found by
+Targets: `all` (every figure and results/index.html), one per figure (`fig2a`, `fig2b`, `fig3`) and `fig2`
+(both panels of Fig. 2).  Each figure is found by
 one name in four places: config/figN.yaml, the target figN, notebooks/figN_*.ipynb and results/figN/.
 
     snakemake --cores 8 fig3                          # the paper's scale
@@ -15,6 +16,8 @@ min_version("9.0")
 
 
 configfile: "config/config.yaml"
+configfile: "config/fig2a.yaml"
+configfile: "config/fig2b.yaml"
 configfile: "config/fig3.yaml"
 
 
@@ -36,6 +39,27 @@ rule all:
     default_target: True
     input:
         [FIGURE_PAGES[f][k] for f in FIGURE_PAGES for k in ("pdf", "png", "html")],
+        "results/index.html",
+    localrule: True
+
+
+rule fig2a:
+    input:
+        [FIGURE_PAGES["fig2a"][k] for k in ("pdf", "png", "html")],
+        "results/index.html",
+    localrule: True
+
+
+rule fig2b:
+    input:
+        [FIGURE_PAGES["fig2b"][k] for k in ("pdf", "png", "html")],
+        "results/index.html",
+    localrule: True
+
+
+rule fig2:
+    input:
+        [FIGURE_PAGES[f][k] for f in FIGURE_GROUPS["fig2"] for k in ("pdf", "png", "html")],
         "results/index.html",
     localrule: True
 

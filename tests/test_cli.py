@@ -3,10 +3,12 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
+import yaml
 
 from microcircuits.cli import main
 from microcircuits.io.netcdf import write_netcdf
@@ -84,3 +86,34 @@ def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path):
         write_netcdf(bad, out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.nc"]
     assert xr.open_dataset(out).a.size == 3
+
+
+CARTPOLE = FIG3.parent / "Fig2a_cartpole_tanh_emc" / "params_errormc.json"
+
+
+def test_cartpole_run_to_netcdf(tmp_path):
+    out = tmp_path / "cartpole.nc"
+    assert main(["simulate", str(CARTPOLE), "--out", str(out), "--seed", "56789", "12345", "--epochs", "1",
+                 "--set", "dataset_size=20", "--attr", "scale=test", "--quiet"]) == 0
+    ds = xr.open_dataset(out)
+    assert ds.failures.dims == ("seed", "test") and ds.sizes["test"] == 2
+    assert ds.penalty.dtype == np.int8 and ds.sizes["cp_step"] == 19_999
+    np.testing.assert_array_equal(ds.failures.values, ds.penalty.isel(cp_step=slice(1, None)).sum("cp_step").values)
+    assert ds.teacher_state.dims == ("state_step", "var") and list(ds["var"].values)[2] == "theta"
+    assert ds.attrs["scale"] == "test" and ds.attrs["target_rescale_factor"] == 76.6
+    for name, var in ds.data_vars.items():
+        assert "long_name" in var.attrs and "units" in var.attrs, name
+
+
+def test_dms_run_to_netcdf(tmp_path):
+    params = tmp_path / "dms.yaml"
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "fig2b.yaml").read_text())["fig2b"]
+    params.write_text(yaml.safe_dump({**cfg["params"], "dataset_size": 3, "epochs": 2}))
+    out = tmp_path / "dms.nc"
+    assert main(["simulate", str(params), "--out", str(out), "--seed", "7", "8", "--quiet"]) == 0
+    ds = xr.open_dataset(out)
+    assert ds.mse_val.dims == ("seed", "epoch", "val_trial") and ds.mse_val.shape == (2, 2, 3)
+    assert ds.mse_test.shape == (2, 3)
+    assert list(ds.example.values) == ["match", "non-match"] and ds.example_rate_hidden.sizes["hidden_unit"] == 2
+    assert main(["simulate", str(params), "--out", str(tmp_path / "x.nc"), "--seed", "7", "--compare", "bp"]) == 2
+    assert not (tmp_path / "x.nc").exists()

@@ -13,7 +13,7 @@ import pytest
 import xarray as xr
 import yaml
 
-from .conftest import FIG3
+from .conftest import FIG3, PARAMS
 
 REPO = Path(__file__).resolve().parents[1]
 COPY = ["Snakefile", "workflow", "config", "notebooks", "profiles", "envs", "src"]
@@ -60,6 +60,8 @@ def test_dry_run_of_all(repo, profile):
     r = snakemake(repo, "-n", "all", "--forceall", *profile)
     counts = job_counts(r.stdout)
     assert counts["fig3_simulate"] == 40 and counts["index"] == 1
+    assert counts["fig2a_simulate"] == 2 and counts["fig2b_simulate"] == 1
+    assert counts["numba_warmup"] == 6  # four models, the cart-pole loop and the DMS task
     if profile:
         assert "Group job fig3_sims" in r.stdout
 
@@ -93,6 +95,36 @@ def test_every_job_gets_the_reference_parameters(repo):
                               if k not in NOT_COMPARED and (not k.startswith("rec_") or k in KEPT_RECORDING)}
         assert compared(job) == compared(ref), f"{target} differs from the reference file"
         assert job["random_seed"] == ref["random_seed"]
+
+
+def test_fig2a_jobs_get_the_reference_parameters(repo):
+    """config/fig2a.yaml expresses the reference's two files once: each variant's job gets its file."""
+    snakemake(repo, "--cores", "1", "results/fig2a/params/ideal.json", "results/fig2a/params/tanh.json")
+    for variant in ("ideal", "tanh"):
+        job = json.loads((repo / "results" / "fig2a" / "params" / f"{variant}.json").read_text())
+        ref = json.loads((PARAMS / f"Fig2a_cartpole_{variant}_emc" / "params_errormc.json").read_text())
+        compared = lambda d: {k: v for k, v in d.items()  # noqa: E731
+                              if k not in NOT_COMPARED and (not k.startswith("rec_") or k in KEPT_RECORDING | {"rec_WPP"})}
+        assert compared(job) == compared(ref), f"fig2a {variant} differs from the reference file"
+        assert job["random_seed"] == ref["random_seed"]
+
+
+def test_smoke_fig2_makes_both_figures(repo):
+    snakemake(repo, "--cores", "2", "fig2", "--config", "scale=smoke")
+    for fig, name in (("fig2a", "fig2a_cartpole"), ("fig2b", "fig2b_dms")):
+        out = repo / "results" / fig
+        for f in (f"{fig}.pdf", f"{fig}.png", f"{name}.html", f"{fig}.nc"):
+            assert (out / f).stat().st_size > 1000, f
+        nb = json.loads((out / f"{name}.ipynb").read_text())
+        assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+    ds = xr.open_dataset(repo / "results" / "fig2a" / "fig2a.nc")
+    assert ds.failures.dims == ("variant", "seed", "test") and list(ds.variant.values) == ["ideal", "tanh"]
+    assert ds.sizes["seed"] == 3 and ds.sizes["test"] == 3 and ds.attrs["scale"] == "smoke"
+    assert ds.teacher_penalty.dims == ("variant", "cp_step")
+    dms = xr.open_dataset(repo / "results" / "fig2b" / "fig2b.nc")
+    assert dms.mse_val.dims == ("seed", "epoch", "val_trial") and dms.attrs["scale"] == "smoke"
+    index = (repo / "results" / "index.html").read_text()
+    assert 'href="fig2a/fig2a_cartpole.html"' in index and 'src="fig2b/fig2b.png"' in index
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--compare", choices=["bp", "BP"], help="replay the run and compare every update with backprop")
     sim.add_argument("--set", metavar="KEY=JSON", action="append", default=[],
                      help="override any parameter, value in JSON (e.g. --set dataset_size=10)")
+    sim.add_argument("--attr", metavar="KEY=VALUE", action="append", default=[],
+                     help="an extra global attribute of the output file (e.g. --attr scale=paper)")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
 
     chk = sub.add_parser("check", help="validate a parameter file and print the run it describes")
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("keys", help="print the parameter keys as a Markdown table")
 
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         if args.command == "simulate":
             return _simulate(args)
@@ -73,16 +76,36 @@ def _overrides(args) -> dict:
 
 
 def _simulate(args) -> int:
-    from .io.netcdf import teacher_student_dataset, write_netcdf
-    from .tasks import teacher_student
+    """Run the task the parameter file names (input_signal) and write its dataset."""
+    from .io.netcdf import write_netcdf
 
     if args.out.suffix != ".nc":
         raise ParamsError("--out", "--out", str(args.out), "expected a file name ending in .nc")
     p = load_params(args.params, _overrides(args))
+    command = "microcircuits " + " ".join(map(str, args.argv))
     t0 = time.perf_counter()
-    run = teacher_student.run(p, compare=bool(args.compare), progress=not args.quiet)
-    ds = teacher_student_dataset(run, command="microcircuits " + " ".join(sys.argv[1:]))
+    if p.input_signal in ("cartpole", "dms"):
+        if args.compare:
+            raise ParamsError(p.source, "--compare", args.compare,
+                              f"the comparison with backprop is for the teacher-student task, not input_signal '{p.input_signal}'")
+        if p.input_signal == "cartpole":
+            from .io.cartpole import cartpole_dataset as to_dataset
+            from .tasks import cartpole as task
+        else:
+            from .io.dms import dms_dataset as to_dataset
+            from .tasks import dms as task
+        run = task.run(p, progress=not args.quiet)
+    else:
+        from .io.netcdf import teacher_student_dataset as to_dataset
+        from .tasks import teacher_student
+        run = teacher_student.run(p, compare=bool(args.compare), progress=not args.quiet)
+    ds = to_dataset(run, command=command)
     ds.attrs["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    for item in args.attr:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ParamsError("--attr", "--attr", item, "expected KEY=VALUE")
+        ds.attrs[key] = value
     write_netcdf(ds, args.out)
     if not args.quiet:
         print(f"wrote {args.out} ({run.steps_simulated:,} steps in {ds.attrs['wall_time_s']:.1f} s)", file=sys.stderr)

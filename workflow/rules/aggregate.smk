@@ -20,3 +20,23 @@ rule fig3_aggregate:
         "../../envs/microcircuits.yaml"
     script:
         "../scripts/aggregate_fig3.py"
+
+
+rule fig2a_aggregate:
+    input:
+        runs=fig2a_runs(),
+    output:
+        "results/fig2a/fig2a.nc",
+    params:
+        variants=list(config["fig2a"]["variants"]),
+        labels={v: c["label"] for v, c in config["fig2a"]["variants"].items()},
+        scale=scale(),
+    log:
+        "logs/fig2a/aggregate.log",
+    benchmark:
+        "results/benchmarks/fig2a/aggregate.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/aggregate_fig2a.py"

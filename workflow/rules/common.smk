@@ -1,6 +1,7 @@
 """Helpers shared by the rules: configuration checks, scales, and the figure grids expanded into jobs."""
 
 import sys
+from argparse import Namespace
 from pathlib import Path
 
 import jsonschema
@@ -14,7 +15,7 @@ from microcircuits.kernels import source_hash
 # ---------------------------------------------------------------------------------------------------------
 # configuration
 
-CONFIG_FILES = {"fig3": "config/fig3.yaml"}  # top-level key -> file it comes from (others: config/config.yaml)
+CONFIG_FILES = {f: f"config/{f}.yaml" for f in ("fig2a", "fig2b", "fig3")}  # top-level key -> file it comes from (others: config/config.yaml)
 SCHEMA = workflow.source_path("../schemas/config.schema.yaml")  # resolved relative to this file
 
 
@@ -37,6 +38,12 @@ def scale():
     return config["scale"]
 
 
+def fig_setting(fig, key):
+    """A setting of figure `fig`, with the current scale's override if it has one."""
+    c = config[fig]
+    return c["scales"][scale()].get(key, c.get(key))
+
+
 KERNEL_HASH = source_hash()
 SIMULATOR_SOURCES = sorted(str(p) for p in Path("src/microcircuits").rglob("*.py"))
 
@@ -53,15 +60,9 @@ FIG3_VARIANTS = ("trained", "untrained")
 LEARNING_RATES = ("eta_fw", "eta_IP", "eta_PI")
 
 
-def fig3_setting(key):
-    """A Fig. 3 setting, with the current scale's override if it has one."""
-    c = config["fig3"]
-    return c["scales"][scale()].get(key, c.get(key))
-
-
 def fig3_seed_groups():
-    seeds = fig3_setting("seeds")
-    n = fig3_setting("seeds_per_job")
+    seeds = fig_setting("fig3", "seeds")
+    n = fig_setting("fig3", "seeds_per_job")
     return [seeds[i:i + n] for i in range(0, len(seeds), n)]
 
 
@@ -76,7 +77,7 @@ def fig3_params(wildcards):
         raise WorkflowError(f"config/fig3.yaml: learning_rates.{model}.{net}: missing; every model needs rates for every net")
     p = {**c["common"], **c["model_settings"][model]}
     p.update(layers=list(layers), error_layers=[0] + list(layers[1:]), **rates)
-    p["epochs"] = fig3_setting("epochs")
+    p["epochs"] = fig_setting("fig3", "epochs")
     for key in ("dataset_size", "settling_time", "rec_per_steps"):
         if key in c["scales"][scale()]:
             p[key] = c["scales"][scale()][key]
@@ -121,9 +122,67 @@ def fig3_runtime(wildcards, attempt):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Fig. 2: cart-pole (one job per variant, all seeds) and delayed match-to-sample (one job)
+
+
+def scale_overrides(fig, p):
+    """Simulator parameters the scale overrides (everything in the scale's entry except `seeds`)."""
+    p.update({k: v for k, v in config[fig]["scales"][scale()].items() if k != "seeds"})
+    return p
+
+
+def fig2a_params(wildcards):
+    """The full parameter set of one Fig. 2a variant (the reference file's keys and values)."""
+    c = config["fig2a"]
+    p = {**c["common"], **c["variants"][wildcards.variant]["params"]}
+    p["random_seed"] = list(fig_setting("fig2a", "seeds"))
+    return scale_overrides("fig2a", p)
+
+
+def fig2b_params(wildcards):
+    p = dict(config["fig2b"]["params"])
+    p["random_seed"] = list(fig_setting("fig2b", "seeds"))
+    return scale_overrides("fig2b", p)
+
+
+def warmup_params(wildcards):
+    """A task's network settings for its warm-up (the kernels specialise on them); none for the models.
+    Run lengths and seeds are left out, so a change of scale does not compile again."""
+    if wildcards.model == "cartpole":
+        p = fig2a_params(Namespace(variant=next(iter(config["fig2a"]["variants"]))))
+    elif wildcards.model == "dms":
+        p = fig2b_params(wildcards)
+    else:
+        return {}
+    return {k: v for k, v in p.items() if k not in ("random_seed", "epochs", "dataset_size", "settling_time")}
+
+
+def fig2a_runs():
+    return [f"results/fig2a/runs/{v}.nc" for v in config["fig2a"]["variants"]]
+
+
+def task_runtime(fig, us_per_step, steps_per_seed):
+    """Minutes for a task job on a cluster node, from the measured cost per step on a 2-core VM, with headroom."""
+
+    def runtime(wildcards, attempt):
+        seeds = len(fig_setting(fig, "seeds"))
+        return int(attempt * (10 + 3 * seeds * steps_per_seed * us_per_step * 1e-6 / 60))
+
+    return runtime
+
+
+# ---------------------------------------------------------------------------------------------------------
 # figures and the index page
 
 FIGURE_PAGES = {
+    "fig2a": dict(title="Fig. 2a: cart-pole control", config="config/fig2a.yaml",
+                  notebook="notebooks/fig2a_cartpole.ipynb", data="results/fig2a/fig2a.nc",
+                  pdf="results/fig2a/fig2a.pdf", png="results/fig2a/fig2a.png",
+                  html="results/fig2a/fig2a_cartpole.html"),
+    "fig2b": dict(title="Fig. 2b: delayed match-to-sample", config="config/fig2b.yaml",
+                  notebook="notebooks/fig2b_dms.ipynb", data="results/fig2b/fig2b.nc",
+                  pdf="results/fig2b/fig2b.pdf", png="results/fig2b/fig2b.png",
+                  html="results/fig2b/fig2b_dms.html"),
     "fig3": dict(title="Fig. 3: multilayer comparison", config="config/fig3.yaml",
                  notebook="notebooks/fig3_multilayer.ipynb", data="results/fig3/fig3.nc",
                  pdf="results/fig3/fig3.pdf", png="results/fig3/fig3.png",
@@ -131,10 +190,18 @@ FIGURE_PAGES = {
 }
 
 
-def built_figures():
-    """Figures the index links: those named as targets on the command line (`all` or none: every figure)
-    and those whose report already exists, so building one figure never triggers another's simulations."""
+FIGURE_GROUPS = {"fig2": ("fig2a", "fig2b")}  # targets that build several figures
+
+
+def wanted_figures():
+    """Figures named as targets on the command line (`all`, or no target: every figure)."""
     words = [w for w in sys.argv[1:] if not w.startswith("-")]
-    named = [w for w in words if w in FIGURE_PAGES]
+    named = [w for w in words if w in FIGURE_PAGES] + [f for w in words for f in FIGURE_GROUPS.get(w, ())]
     wanted = set(FIGURE_PAGES) if ("all" in words or not named) else set(named)
-    return [f for f in FIGURE_PAGES if f in wanted or Path(FIGURE_PAGES[f]["html"]).exists()]
+    return [f for f in FIGURE_PAGES if f in wanted]
+
+
+def linked_figures():
+    """Figures the index links: the wanted ones and those whose report already exists.  Only the wanted
+    ones are inputs of the index, so building one figure never reruns another's (perhaps stale) jobs."""
+    return [f for f in FIGURE_PAGES if f in wanted_figures() or Path(FIGURE_PAGES[f]["html"]).exists()]

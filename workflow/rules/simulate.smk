@@ -1,4 +1,4 @@
-"""Simulation jobs: one parameter file and one NetCDF run per (network, model, variant, seed group)."""
+"""Simulation jobs: the parameters each job receives (a file, from config), and the runs that write NetCDF."""
 
 
 rule fig3_job_params:
@@ -26,6 +26,8 @@ rule numba_warmup:
         SIMULATOR_SOURCES,
     output:
         touch("results/.numba/{kernel_hash}/{model}.done"),
+    params:
+        base=warmup_params,
     log:
         "logs/numba_warmup/{kernel_hash}_{model}.log",
     benchmark:
@@ -48,7 +50,7 @@ rule fig3_simulate:
     output:
         "results/fig3/runs/{net}/{model}/{variant}/group{group}.nc",
     params:
-        options=lambda w: ["--compare", "bp"] if config["fig3"]["compare_bp"] else [],
+        options=["--attr", f"scale={scale()}"] + (["--compare", "bp"] if config["fig3"]["compare_bp"] else []),
     log:
         "logs/fig3/runs/{net}/{model}/{variant}/group{group}.log",
     benchmark:
@@ -56,6 +58,90 @@ rule fig3_simulate:
     threads: 1
     resources:
         runtime=fig3_runtime,
+        mem_mb=lambda w, attempt: 1500 * attempt,
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/simulate.py"
+
+
+rule fig2a_job_params:
+    """The parameters of one Fig. 2a variant (ideal or tanh), all seeds, from config/fig2a.yaml."""
+    output:
+        "results/fig2a/params/{variant}.json",
+    params:
+        p=fig2a_params,
+    log:
+        "logs/fig2a/params/{variant}.log",
+    benchmark:
+        "results/benchmarks/fig2a/params/{variant}.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/write_params.py"
+
+
+rule fig2a_simulate:
+    """One Fig. 2a variant: the teacher, then every seed's imitation training and closed-loop tests."""
+    input:
+        params="results/fig2a/params/{variant}.json",
+        kernels=warmup_flag("cartpole"),
+        code=SIMULATOR_SOURCES,
+    output:
+        "results/fig2a/runs/{variant}.nc",
+    params:
+        options=["--attr", f"scale={scale()}"],
+    log:
+        "logs/fig2a/runs/{variant}.log",
+    benchmark:
+        "results/benchmarks/fig2a/runs/{variant}.tsv"
+    threads: 1
+    resources:
+        # measured: 0.8 us per network step, 1.09 M steps per seed at the paper's scale
+        runtime=task_runtime("fig2a", us_per_step=0.8, steps_per_seed=1.09e6),
+        mem_mb=lambda w, attempt: 1500 * attempt,
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/simulate.py"
+
+
+rule fig2b_job_params:
+    """The parameters of the Fig. 2b run, from config/fig2b.yaml."""
+    output:
+        "results/fig2b/params.json",
+    params:
+        p=fig2b_params,
+    log:
+        "logs/fig2b/params.log",
+    benchmark:
+        "results/benchmarks/fig2b/params.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/write_params.py"
+
+
+rule fig2b_simulate:
+    """Fig. 2b: every seed's DMS training, validation before each epoch, test, and example trials."""
+    input:
+        params="results/fig2b/params.json",
+        kernels=warmup_flag("dms"),
+        code=SIMULATOR_SOURCES,
+    output:
+        "results/fig2b/fig2b.nc",
+    params:
+        options=["--attr", f"scale={scale()}"],
+    log:
+        "logs/fig2b/simulate.log",
+    benchmark:
+        "results/benchmarks/fig2b/simulate.tsv"
+    threads: 1
+    resources:
+        # measured: 2.0 us per network step (trial by trial), 0.95 M steps per seed at the paper's scale
+        runtime=task_runtime("fig2b", us_per_step=2.0, steps_per_seed=0.95e6),
         mem_mb=lambda w, attempt: 1500 * attempt,
     conda:
         "../../envs/microcircuits.yaml"

@@ -39,7 +39,7 @@ for name, page in snakemake.params.figures.items():
      <a href="{rel(page['png'])}">PNG</a> · <a href="{rel(page['data'])}">data (NetCDF)</a> ·
      notebook <code>{html.escape(page['notebook'])}</code> · config <code>{html.escape(page['config'])}</code></p>
   <table>{rows}</table>
-  <details><summary>parameters ({html.escape(page['config'])}, scale {html.escape(snakemake.params.scale)})</summary>
+  <details><summary>parameters ({html.escape(page['config'])}, scale of the run {html.escape(str(attrs.get('scale', '?')))})</summary>
   <pre>{html.escape(config_text)}</pre></details>
 </section>""")
 

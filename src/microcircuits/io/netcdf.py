@@ -60,7 +60,7 @@ def teacher_student_dataset(run, command: str | None = None) -> xr.Dataset:
         "val_mse": (("seed", "val_pass", "val_step"), stack(lambda s: s.val_mse),
                     {"long_name": "squared output error per step of each validation pass (plasticity on, no target injected)", "units": "1"}),
     }
-    _add_snapshots(run, coords, data)
+    add_snapshots(students, s0.net, coords, data)
     if run.compare:
         rows = s0.angles.shape[0]
         coords["replay_sample"] = ("replay_sample", np.arange(rows), {"long_name": "sample of the replay against backprop"})
@@ -96,11 +96,9 @@ def teacher_student_dataset(run, command: str | None = None) -> xr.Dataset:
     return xr.Dataset(data_vars=data, coords=coords, attrs=attrs)
 
 
-def _add_snapshots(run, coords, data):
-    students = run.students
-    s0 = students[0]
-    net = s0.net
-    snaps = s0.snapshots
+def add_snapshots(students, net, coords, data):
+    """Snapshot series (every rec_per_steps recorded steps) of each student, stacked over seeds."""
+    snaps = students[0].snapshots
     n = len(snaps["step"])
     coords["snapshot"] = ("snapshot", np.arange(n), {"long_name": "snapshot (0 = initial state; then every rec_per_steps recorded steps)"})
     coords["snapshot_step"] = ("snapshot", snaps["step"], {"long_name": "recorded steps simulated before the snapshot", "units": "1"})

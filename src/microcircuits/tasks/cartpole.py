@@ -44,6 +44,7 @@ class ClosedLoopTest:
 class CartpoleStudent:
     seed: int
     circuit: Circuit
+    net: object                       # the kernel network (weights after training)
     tests: list                       # one ClosedLoopTest after every epoch, then the final one
     untrained: ClosedLoopTest         # a copy of the network after settling, before any training
     val_mse: np.ndarray
@@ -159,7 +160,7 @@ def train_student(p: Params, c: Circuit, X: dict, targets: dict, resets: ResetSt
     tests.append(resets.test(sim, rec, True, p))  # test_model: the cart-pole again, no test split
     bar.advance(steps_per_test(p))
     snapshots = {k: getattr(rec, k) for k in rec._fields if k not in ("counter", "every") and getattr(rec, k).shape[0] > 0}
-    return CartpoleStudent(seed=c.seed, circuit=c, tests=tests, untrained=untrained, val_mse=val_mse,
+    return CartpoleStudent(seed=c.seed, circuit=c, net=sim.net, tests=tests, untrained=untrained, val_mse=val_mse,
                            val_epochs=val_epochs, snapshots=snapshots)
 
 
