@@ -1,7 +1,7 @@
 """Reproduction of Max, Jaras, Granier, Wilmes & Petrovici, "'Backpropagation and the brain' realized in
 cortical error neuron microcircuits" (bioRxiv 2025.07.11.664263).
 
-Targets: `all` (every figure and results/index.html), one per figure (`fig2a`, `fig2b`, `fig3`) and `fig2`
+Targets: `all` (every figure and results/index.html), one per figure (`fig2a`, `fig2b`, `fig3`, `fig4`, `fig5`) and `fig2`
 (both panels of Fig. 2).  Each figure is found by
 one name in four places: config/figN.yaml, the target figN, notebooks/figN_*.ipynb and results/figN/.
 
@@ -19,6 +19,8 @@ configfile: "config/config.yaml"
 configfile: "config/fig2a.yaml"
 configfile: "config/fig2b.yaml"
 configfile: "config/fig3.yaml"
+configfile: "config/fig4.yaml"
+configfile: "config/fig5.yaml"
 
 
 report: "workflow/report/workflow.rst"
@@ -67,5 +69,19 @@ rule fig2:
 rule fig3:
     input:
         [FIGURE_PAGES["fig3"][k] for k in ("pdf", "png", "html")],
+        "results/index.html",
+    localrule: True
+
+
+rule fig4:
+    input:
+        [FIGURE_PAGES["fig4"][k] for k in ("pdf", "png", "html")],
+        "results/index.html",
+    localrule: True
+
+
+rule fig5:
+    input:
+        [FIGURE_PAGES["fig5"][k] for k in ("pdf", "png", "html")],
         "results/index.html",
     localrule: True

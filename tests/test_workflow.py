@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 import yaml
@@ -45,6 +46,15 @@ def job_counts(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
 
 
+def assert_figure_made(repo: Path, fig: str, notebook: str) -> None:
+    """The figure's files exist and its notebook executed without an error."""
+    out = repo / "results" / fig
+    for f in (f"{fig}.pdf", f"{fig}.png", f"{notebook}.html", f"{fig}.nc"):
+        assert (out / f).stat().st_size > 1000, f
+    nb = json.loads((out / f"{notebook}.ipynb").read_text())
+    assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+
+
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
     return workflow_copy(tmp_path_factory.mktemp("workflow"))
@@ -61,7 +71,8 @@ def test_dry_run_of_all(repo, profile):
     counts = job_counts(r.stdout)
     assert counts["fig3_simulate"] == 40 and counts["index"] == 1
     assert counts["fig2a_simulate"] == 2 and counts["fig2b_simulate"] == 1
-    assert counts["numba_warmup"] == 6  # four models, the cart-pole loop and the DMS task
+    assert counts["fig4_simulate"] == 160 and counts["fig5_simulate"] == 80  # sigma = 0 comes from Fig. 4
+    assert counts["numba_warmup"] == 7  # four models, the cart-pole loop, DMS and genMNIST
     if profile:
         assert "Group job fig3_sims" in r.stdout
 
@@ -109,14 +120,48 @@ def test_fig2a_jobs_get_the_reference_parameters(repo):
         assert job["random_seed"] == ref["random_seed"]
 
 
+def test_fig4_and_fig5_jobs_get_the_reference_parameters(repo):
+    """Fig. 4: seed 0 of every (n_R, n_E) against runs/lr{10 b}; Fig. 5 against the heterogeneity runs,
+    whose error-unit files name the representation-unit keys (the reference's code, docs/deviations.md)."""
+    sizes = [50, 100, 500, 1000]
+    fig4 = {f"results/fig4/params/R{r}_E{e}/group0.json": PARAMS / "Fig4_populations" / "runs" / f"lr{10 * (4 * i + j)}" / "params.json"
+            for i, r in enumerate(sizes) for j, e in enumerate(sizes)}
+    fig5 = {}
+    for b, sigma in enumerate(["0.1", "0.3", "0.5", "1.0"]):
+        for site, folder in (("rep", "Fig5_rep_unit_noise"), ("error", "Fig5_error_unit_noise")):
+            fig5[f"results/fig5/params/{site}/sigma{sigma}/group0.json"] = PARAMS / folder / "runs" / f"lr{10 * b}" / "params.json"
+    snakemake(repo, "--cores", "2", *fig4, *fig5)
+    renamed = {"error_activation_slope_std": "activation_slope_std", "error_activation_offset_std": "activation_offset_std"}
+    for target, ref_file in {**fig4, **fig5}.items():
+        job = json.loads((repo / target).read_text())
+        job = {renamed.get(k, k): v for k, v in job.items()}
+        ref = json.loads(ref_file.read_text())
+        compared = lambda d: {k: v for k, v in d.items()  # noqa: E731
+                              if k not in NOT_COMPARED and (not k.startswith("rec_") or k in KEPT_RECORDING)}
+        assert compared(job) == compared(ref), f"{target} differs from {ref_file}"
+        assert job["random_seed"] == ref["random_seed"]
+
+
+def test_smoke_fig4_fig5_make_their_figures(repo):
+    snakemake(repo, "--cores", "2", "fig4", "fig5", "--config", "scale=smoke")
+    assert_figure_made(repo, "fig4", "fig4_populations")
+    assert_figure_made(repo, "fig5", "fig5_noise")
+    ds = xr.open_dataset(repo / "results" / "fig4" / "fig4.nc")
+    assert ds.test_loss.dims == ("n_rep", "n_err", "seed") and ds.test_loss.shape == (4, 4, 2)
+    assert ds.reconstruction.dims == ("n_rep", "n_err", "seed", "digit", "pixel")
+    f5 = xr.open_dataset(repo / "results" / "fig5" / "fig5.nc")
+    assert list(f5.sigma.values) == [0.0, 0.1, 0.3, 0.5, 1.0] and set(f5.site.values) == {"rep", "error"}
+    baseline = ds.test_loss.sel(n_rep=1000, n_err=1000).values
+    np.testing.assert_array_equal(f5.test_loss.sel(site="rep", sigma=0.0).values, baseline)  # reused, not rerun
+    assert (f5.err_slope_std.sel(site="rep").values == 0).all() and (f5.err_slope_std.sel(site="error", sigma=1.0).values > 0.5).all()
+    # heterogeneous error units corrupt the learning signal: far worse than the same spread on representation units
+    assert (f5.test_loss.sel(site="error", sigma=1.0).values > 1.5 * f5.test_loss.sel(site="rep", sigma=1.0).values).all()
+
+
 def test_smoke_fig2_makes_both_figures(repo):
     snakemake(repo, "--cores", "2", "fig2", "--config", "scale=smoke")
-    for fig, name in (("fig2a", "fig2a_cartpole"), ("fig2b", "fig2b_dms")):
-        out = repo / "results" / fig
-        for f in (f"{fig}.pdf", f"{fig}.png", f"{name}.html", f"{fig}.nc"):
-            assert (out / f).stat().st_size > 1000, f
-        nb = json.loads((out / f"{name}.ipynb").read_text())
-        assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+    assert_figure_made(repo, "fig2a", "fig2a_cartpole")
+    assert_figure_made(repo, "fig2b", "fig2b_dms")
     ds = xr.open_dataset(repo / "results" / "fig2a" / "fig2a.nc")
     assert ds.failures.dims == ("variant", "seed", "test") and list(ds.variant.values) == ["ideal", "tanh"]
     assert ds.sizes["seed"] == 3 and ds.sizes["test"] == 3 and ds.attrs["scale"] == "smoke"

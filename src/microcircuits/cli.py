@@ -84,16 +84,19 @@ def _simulate(args) -> int:
     p = load_params(args.params, _overrides(args))
     command = "microcircuits " + " ".join(map(str, args.argv))
     t0 = time.perf_counter()
-    if p.input_signal in ("cartpole", "dms"):
+    if p.input_signal in ("cartpole", "dms", "genMNIST"):
         if args.compare:
             raise ParamsError(p.source, "--compare", args.compare,
                               f"the comparison with backprop is for the teacher-student task, not input_signal '{p.input_signal}'")
         if p.input_signal == "cartpole":
             from .io.cartpole import cartpole_dataset as to_dataset
             from .tasks import cartpole as task
-        else:
+        elif p.input_signal == "dms":
             from .io.dms import dms_dataset as to_dataset
             from .tasks import dms as task
+        else:
+            from .io.genmnist import genmnist_dataset as to_dataset
+            from .tasks import genmnist as task
         run = task.run(p, progress=not args.quiet)
     else:
         from .io.netcdf import teacher_student_dataset as to_dataset

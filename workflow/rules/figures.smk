@@ -65,6 +65,49 @@ rule fig2b_notebook:
         "../scripts/run_notebook.py"
 
 
+rule fig4_notebook:
+    input:
+        data="results/fig4/fig4.nc",
+        notebook="notebooks/fig4_populations.ipynb",
+    output:
+        notebook="results/fig4/fig4_populations.ipynb",
+        pdf=report("results/fig4/fig4.pdf", category="Fig. 4", caption="../report/fig4.rst"),
+        png=report("results/fig4/fig4.png", category="Fig. 4", caption="../report/fig4.rst"),
+    params:
+        parameters=lambda w, input, output: dict(data=input.data, out_pdf=output.pdf, out_png=output.png,
+                                                 examples=config["fig4"]["examples"]),
+    log:
+        "logs/fig4/notebook.log",
+    benchmark:
+        "results/benchmarks/fig4/notebook.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/run_notebook.py"
+
+
+rule fig5_notebook:
+    input:
+        data="results/fig5/fig5.nc",
+        notebook="notebooks/fig5_noise.ipynb",
+    output:
+        notebook="results/fig5/fig5_noise.ipynb",
+        pdf=report("results/fig5/fig5.pdf", category="Fig. 5", caption="../report/fig5.rst"),
+        png=report("results/fig5/fig5.png", category="Fig. 5", caption="../report/fig5.rst"),
+    params:
+        parameters=lambda w, input, output: dict(data=input.data, out_pdf=output.pdf, out_png=output.png),
+    log:
+        "logs/fig5/notebook.log",
+    benchmark:
+        "results/benchmarks/fig5/notebook.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/run_notebook.py"
+
+
 rule notebook_html:
     """The executed notebook of a figure, rendered to HTML (figures are embedded)."""
     input:

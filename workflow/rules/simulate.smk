@@ -147,3 +147,94 @@ rule fig2b_simulate:
         "../../envs/microcircuits.yaml"
     script:
         "../scripts/simulate.py"
+
+
+wildcard_constraints:
+    n_rep=r"\d+",
+    n_err=r"\d+",
+    group=r"\d+",
+    sigma=r"[0-9.]+",
+
+
+rule fig4_job_params:
+    """The parameters of one Fig. 4 job (n_R representation and n_E error units, a group of seeds)."""
+    output:
+        "results/fig4/params/R{n_rep}_E{n_err}/group{group}.json",
+    params:
+        p=fig4_params,
+    log:
+        "logs/fig4/params/R{n_rep}_E{n_err}/group{group}.log",
+    benchmark:
+        "results/benchmarks/fig4/params/R{n_rep}_E{n_err}/group{group}.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/write_params.py"
+
+
+rule fig4_simulate:
+    """One Fig. 4 job: genMNIST training of a 10-n_R-784 errormc with n_E hidden error units."""
+    input:
+        params="results/fig4/params/R{n_rep}_E{n_err}/group{group}.json",
+        kernels=warmup_flag("genmnist"),
+        code=SIMULATOR_SOURCES,
+    output:
+        "results/fig4/runs/R{n_rep}_E{n_err}/group{group}.nc",
+    params:
+        options=["--attr", f"scale={scale()}"],
+    log:
+        "logs/fig4/runs/R{n_rep}_E{n_err}/group{group}.log",
+    benchmark:
+        "results/benchmarks/fig4/runs/R{n_rep}_E{n_err}/group{group}.tsv"
+    threads: 1
+    resources:
+        runtime=genmnist_runtime,
+        # measured peak: 410 MB for a 10-1000-784 seed
+        mem_mb=lambda w, attempt: 1000 * attempt,
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/simulate.py"
+
+
+rule fig5_job_params:
+    """The parameters of one Fig. 5 job: heterogeneity sigma on representation or error units."""
+    output:
+        "results/fig5/params/{site}/sigma{sigma}/group{group}.json",
+    params:
+        p=fig5_params,
+    log:
+        "logs/fig5/params/{site}/sigma{sigma}/group{group}.log",
+    benchmark:
+        "results/benchmarks/fig5/params/{site}/sigma{sigma}/group{group}.tsv"
+    localrule: True
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/write_params.py"
+
+
+rule fig5_simulate:
+    """One Fig. 5 job: genMNIST training of the 10-1000-784 errormc with heterogeneous units."""
+    input:
+        params="results/fig5/params/{site}/sigma{sigma}/group{group}.json",
+        kernels=warmup_flag("genmnist"),
+        code=SIMULATOR_SOURCES,
+    output:
+        "results/fig5/runs/{site}/sigma{sigma}/group{group}.nc",
+    params:
+        options=["--attr", f"scale={scale()}"],
+    log:
+        "logs/fig5/runs/{site}/sigma{sigma}/group{group}.log",
+    benchmark:
+        "results/benchmarks/fig5/runs/{site}/sigma{sigma}/group{group}.tsv"
+    threads: 1
+    resources:
+        runtime=genmnist_runtime,
+        # measured peak: 410 MB for a 10-1000-784 seed
+        mem_mb=lambda w, attempt: 1000 * attempt,
+    conda:
+        "../../envs/microcircuits.yaml"
+    script:
+        "../scripts/simulate.py"

@@ -5,7 +5,7 @@ import time
 from typing import TYPE_CHECKING
 
 from microcircuits.params import params_from_mapping
-from microcircuits.tasks import cartpole, dms, teacher_student
+from microcircuits.tasks import cartpole, dms, genmnist, teacher_student
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import snakemake
@@ -14,9 +14,9 @@ TINY = dict(dataset_size=2, epochs=1, random_seed=[1])
 kind = snakemake.wildcards.model
 with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
     t0 = time.perf_counter()
-    if kind in ("cartpole", "dms"):  # the task's own network settings (snakemake.params.base, from config)
+    if kind in ("cartpole", "dms", "genmnist"):  # the task's network settings (snakemake.params.base, from config)
         p = params_from_mapping({**snakemake.params.base, **TINY, "settling_time": 0.1}, source=f"numba warm-up ({kind})")
-        (cartpole if kind == "cartpole" else dms).run(p, progress=False)
+        {"cartpole": cartpole, "dms": dms, "genmnist": genmnist}[kind].run(p, progress=False)
     else:
         p = params_from_mapping(dict(
             mc_model=kind, teacher_mc_model="ann", layers=[3, 2, 1], eta_fw=[0.1, 0.1], activation="tanh",

@@ -249,3 +249,75 @@ def take_input(rates, X, n):
     """The input area's rates <- X[n] (the reference's r0)."""
     for j in range(X.shape[1]):
         rates[U(j)] = X[n, j]
+
+
+@inline_jit
+def forward_pass_fused(net, st):
+    """forward_drive, the feedback input B^T rI of the rebuilt blocks, rebuild_feedback and forward_updates
+    (plain learning) in one sweep over each forward block, four rows at a time: W r with the pre-update
+    rows, the feedback through the previous step's B, B rebuilt from those rows, then their update, while
+    the rows are in cache.  The same operations in the same order as the separate passes (bit-identical
+    where each receiving area has one feedback block, as in layered networks), with each matrix streamed
+    from memory once instead of three or four times: most of a step's memory traffic in the large layered
+    networks of Figs. 4 and 5.  The caller clears ``fb`` and adds the blocks that are not rebuilt first."""
+    W, B, noise, eta = net.W, net.B, net.B_noise, net.eta_fw
+    fw_post, fw_pre, fw_rows, fw_cols, fw_ptr = net.fw_post, net.fw_pre, net.fw_rows, net.fw_cols, net.fw_ptr
+    bw_rows, bw_cols, bw_ptr, bw_src, live = net.bw_rows, net.bw_cols, net.bw_ptr, net.bw_src, net.bw_live
+    npair, recv, send = net.npair, net.bw_recv, net.bw_send
+    rates, rates_old, u_breve, vbas, vbas_old = st.rates, st.rates_old, st.u_breve, st.vbas, st.vbas_old
+    fb, rI, pop_off = st.fb, st.rI, net.pop_off
+    slope, offset, rep_off, area_off, c_pred = net.slope, net.offset, net.rep_off, net.area_off, net.c_pred
+    n_in = area_off[1]
+    dt = net.dt
+    fill(vbas, 0.0)
+    for k in range(fw_post.shape[0]):
+        rows = fw_rows[k]
+        cols = fw_cols[k]
+        a = fw_post[k]
+        q0 = U(area_off[fw_pre[k]])
+        o = rep_off[a]
+        rate = dt * eta[k]
+        c = c_pred[a]
+        kind = net.act_kind[a]
+        r0 = 0
+        while r0 < rows:
+            nr = min(4, rows - r0)
+            matvec_add(W, fw_ptr[k] + r0 * cols, nr, cols, rates, q0, vbas, o + r0)
+            for m in range(bw_src.shape[0]):
+                if not live[m] or bw_src[m] != k:
+                    continue
+                brows = bw_rows[m]
+                pa = min(npair[recv[m]], brows)
+                pb = min(npair[send[m]], bw_cols[m])
+                fo = U(pop_off[recv[m]])
+                for j in range(r0, min(r0 + nr, bw_cols[m])):  # senders: the paired rows of W
+                    base = U(bw_ptr[m] + j * brows)
+                    x = rI[U(pop_off[send[m]] + j)]
+                    for i in range(brows):  # feedback f += B_old^T rI, as matvec_t_add does it
+                        fb[fo + U(i)] += B[base + U(i)] * x
+                    wb = U(fw_ptr[k] + j * cols)
+                    lim = pa if j < pb else 0
+                    for i in range(lim):
+                        B[base + U(i)] = W[wb + U(i)] + noise[base + U(i)]
+                    for i in range(lim, brows):
+                        B[base + U(i)] = 0.0 + noise[base + U(i)]
+            if eta[k] != 0.0:
+                for i in range(r0, r0 + nr):
+                    ir = o + i
+                    if net.dw_use_activation:
+                        post = rates[n_in + ir] - phi(kind, c * vbas_old[ir], slope[ir], offset[ir])
+                    else:
+                        post = u_breve[ir] - c * vbas_old[ir]
+                    base = U(fw_ptr[k] + i * cols)
+                    for j in range(cols):
+                        W[base + U(j)] += rate * (post * rates_old[q0 + U(j)])
+            r0 += 4
+        for m in range(bw_src.shape[0]):  # senders beyond the rows of W (more error than representation units)
+            if live[m] and bw_src[m] == k:
+                fo = U(pop_off[recv[m]])
+                for j in range(rows, bw_cols[m]):
+                    base = U(bw_ptr[m] + j * bw_rows[m])
+                    x = rI[U(pop_off[send[m]] + j)]
+                    for i in range(bw_rows[m]):
+                        fb[fo + U(i)] += B[base + U(i)] * x
+                        B[base + U(i)] = 0.0 + noise[base + U(i)]

