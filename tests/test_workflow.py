@@ -92,74 +92,72 @@ def test_config_errors_are_readable(repo):
     assert "config/fig3.yaml: fig3.seeds_per_job: 0 is less than the minimum of 1" in r.stdout + r.stderr
 
 
-def test_every_job_gets_the_reference_parameters(repo):
-    """config/fig3.yaml expresses the reference's 40 files once: each job's parameters equal its file."""
+FIG3_VARIANTS = ("trained", "untrained")
+SIZES = [50, 100, 500, 1000]
+SIGMAS = ["0.1", "0.3", "0.5", "1.0"]
+ERROR_KEYS = {"error_activation_slope_std": "activation_slope_std", "error_activation_offset_std": "activation_offset_std"}
+
+
+def reference_files(repo: Path) -> dict[str, Path]:
+    """Job parameter file (paper scale, first seed group) -> the reference file it must equal."""
     cfg = yaml.safe_load((repo / "config" / "fig3.yaml").read_text())["fig3"]
-    targets = [f"results/fig3/params/{net}/{model}/{variant}/group0.json"
-               for net in cfg["nets"] for model in cfg["models"] for variant in ("trained", "untrained")]
-    snakemake(repo, "--cores", "2", *targets)
-    for target in targets:
-        _, _, _, net, model, variant, _ = target.split("/")
-        job = json.loads((repo / target).read_text())
-        ref = json.loads((FIG3 / net / (model if variant == "trained" else f"untrained_{model}") / "params.json").read_text())
-        compared = lambda d: {k: v for k, v in d.items()  # noqa: E731
-                              if k not in NOT_COMPARED and (not k.startswith("rec_") or k in KEPT_RECORDING)}
-        assert compared(job) == compared(ref), f"{target} differs from the reference file"
-        assert job["random_seed"] == ref["random_seed"]
-
-
-def test_fig2a_jobs_get_the_reference_parameters(repo):
-    """config/fig2a.yaml expresses the reference's two files once: each variant's job gets its file."""
-    snakemake(repo, "--cores", "1", "results/fig2a/params/ideal.json", "results/fig2a/params/tanh.json")
-    for variant in ("ideal", "tanh"):
-        job = json.loads((repo / "results" / "fig2a" / "params" / f"{variant}.json").read_text())
-        ref = json.loads((PARAMS / f"Fig2a_cartpole_{variant}_emc" / "params_errormc.json").read_text())
-        compared = lambda d: {k: v for k, v in d.items()  # noqa: E731
-                              if k not in NOT_COMPARED and (not k.startswith("rec_") or k in KEPT_RECORDING | {"rec_WPP"})}
-        assert compared(job) == compared(ref), f"fig2a {variant} differs from the reference file"
-        assert job["random_seed"] == ref["random_seed"]
-
-
-def test_fig4_and_fig5_jobs_get_the_reference_parameters(repo):
-    """Fig. 4: seed 0 of every (n_R, n_E) against runs/lr{10 b}; Fig. 5 against the heterogeneity runs,
-    whose error-unit files name the representation-unit keys (the reference's code, docs/deviations.md)."""
-    sizes = [50, 100, 500, 1000]
-    fig4 = {f"results/fig4/params/R{r}_E{e}/group0.json": PARAMS / "Fig4_populations" / "runs" / f"lr{10 * (4 * i + j)}" / "params.json"
-            for i, r in enumerate(sizes) for j, e in enumerate(sizes)}
-    fig5 = {}
-    for b, sigma in enumerate(["0.1", "0.3", "0.5", "1.0"]):
+    out = {f"results/fig3/params/{net}/{model}/{variant}/group0.json":
+           FIG3 / net / (model if variant == "trained" else f"untrained_{model}") / "params.json"
+           for net in cfg["nets"] for model in cfg["models"] for variant in FIG3_VARIANTS}
+    out.update({f"results/fig2a/params/{v}.json": PARAMS / f"Fig2a_cartpole_{v}_emc" / "params_errormc.json"
+                for v in ("ideal", "tanh")})
+    out.update({f"results/fig4/params/R{r}_E{e}/group0.json": PARAMS / "Fig4_populations" / "runs" / f"lr{10 * (4 * i + j)}" / "params.json"
+                for i, r in enumerate(SIZES) for j, e in enumerate(SIZES)})
+    for b, sigma in enumerate(SIGMAS):
         for site, folder in (("rep", "Fig5_rep_unit_noise"), ("error", "Fig5_error_unit_noise")):
-            fig5[f"results/fig5/params/{site}/sigma{sigma}/group0.json"] = PARAMS / folder / "runs" / f"lr{10 * b}" / "params.json"
-    snakemake(repo, "--cores", "2", *fig4, *fig5)
-    renamed = {"error_activation_slope_std": "activation_slope_std", "error_activation_offset_std": "activation_offset_std"}
-    for target, ref_file in {**fig4, **fig5}.items():
+            out[f"results/fig5/params/{site}/sigma{sigma}/group0.json"] = PARAMS / folder / "runs" / f"lr{10 * b}" / "params.json"
+    return out
+
+
+@pytest.fixture(scope="module")
+def job_params(repo) -> dict[str, Path]:
+    """Every job parameter file that has a reference counterpart, built in one run."""
+    files = reference_files(repo)
+    snakemake(repo, "--cores", "2", *files)
+    return files
+
+
+def assert_same_parameters(repo: Path, files: dict[str, Path], rename: dict | None = None, kept=KEPT_RECORDING):
+    for target, ref_file in files.items():
         job = json.loads((repo / target).read_text())
-        job = {renamed.get(k, k): v for k, v in job.items()}
+        job = {(rename or {}).get(k, k): v for k, v in job.items()}
         ref = json.loads(ref_file.read_text())
         compared = lambda d: {k: v for k, v in d.items()  # noqa: E731
-                              if k not in NOT_COMPARED and (not k.startswith("rec_") or k in KEPT_RECORDING)}
+                              if k not in NOT_COMPARED and (not k.startswith("rec_") or k in kept)}
         assert compared(job) == compared(ref), f"{target} differs from {ref_file}"
         assert job["random_seed"] == ref["random_seed"]
 
 
-def test_smoke_fig4_fig5_make_their_figures(repo):
-    snakemake(repo, "--cores", "2", "fig4", "fig5", "--config", "scale=smoke")
-    assert_figure_made(repo, "fig4", "fig4_populations")
-    assert_figure_made(repo, "fig5", "fig5_noise")
-    ds = xr.open_dataset(repo / "results" / "fig4" / "fig4.nc")
-    assert ds.test_loss.dims == ("n_rep", "n_err", "seed") and ds.test_loss.shape == (4, 4, 2)
-    assert ds.reconstruction.dims == ("n_rep", "n_err", "seed", "digit", "pixel")
-    f5 = xr.open_dataset(repo / "results" / "fig5" / "fig5.nc")
-    assert list(f5.sigma.values) == [0.0, 0.1, 0.3, 0.5, 1.0] and set(f5.site.values) == {"rep", "error"}
-    baseline = ds.test_loss.sel(n_rep=1000, n_err=1000).values
-    np.testing.assert_array_equal(f5.test_loss.sel(site="rep", sigma=0.0).values, baseline)  # reused, not rerun
-    assert (f5.err_slope_std.sel(site="rep").values == 0).all() and (f5.err_slope_std.sel(site="error", sigma=1.0).values > 0.5).all()
-    # heterogeneous error units corrupt the learning signal: far worse than the same spread on representation units
-    assert (f5.test_loss.sel(site="error", sigma=1.0).values > 1.5 * f5.test_loss.sel(site="rep", sigma=1.0).values).all()
+def test_every_job_gets_the_reference_parameters(repo, job_params):
+    """config/fig3.yaml expresses the reference's 40 files once: each job's parameters equal its file."""
+    assert_same_parameters(repo, {k: v for k, v in job_params.items() if "/fig3/" in k})
 
 
-def test_smoke_fig2_makes_both_figures(repo):
-    snakemake(repo, "--cores", "2", "fig2", "--config", "scale=smoke")
+def test_fig2a_jobs_get_the_reference_parameters(repo, job_params):
+    """config/fig2a.yaml expresses the reference's two files once: each variant's job gets its file."""
+    assert_same_parameters(repo, {k: v for k, v in job_params.items() if "/fig2a/" in k}, kept=KEPT_RECORDING | {"rec_WPP"})
+
+
+def test_fig4_and_fig5_jobs_get_the_reference_parameters(repo, job_params):
+    """Fig. 4: seed 0 of every (n_R, n_E) against runs/lr{10 b}; Fig. 5 against the heterogeneity runs,
+    whose error-unit files name the representation-unit keys (the reference's code, docs/deviations.md)."""
+    assert_same_parameters(repo, {k: v for k, v in job_params.items() if "/fig4/" in k or "/fig5/" in k}, rename=ERROR_KEYS)
+
+
+@pytest.fixture(scope="module")
+def smoke(repo) -> Path:
+    """Every figure at smoke scale, in one run (one DAG keeps both cores busy)."""
+    snakemake(repo, "--cores", "2", "all", "--config", "scale=smoke")
+    return repo
+
+
+def test_smoke_fig2_makes_both_figures(smoke):
+    repo = smoke
     assert_figure_made(repo, "fig2a", "fig2a_cartpole")
     assert_figure_made(repo, "fig2b", "fig2b_dms")
     ds = xr.open_dataset(repo / "results" / "fig2a" / "fig2a.nc")
@@ -172,10 +170,22 @@ def test_smoke_fig2_makes_both_figures(repo):
     assert 'href="fig2a/fig2a_cartpole.html"' in index and 'src="fig2b/fig2b.png"' in index
 
 
-@pytest.fixture(scope="module")
-def smoke(repo) -> Path:
-    snakemake(repo, "--cores", "2", "fig3", "--config", "scale=smoke")
-    return repo
+def test_smoke_fig4_fig5_make_their_figures(smoke):
+    repo = smoke
+    assert_figure_made(repo, "fig4", "fig4_populations")
+    assert_figure_made(repo, "fig5", "fig5_noise")
+    ds = xr.open_dataset(repo / "results" / "fig4" / "fig4.nc")
+    assert ds.test_loss.dims == ("n_rep", "n_err", "seed") and ds.test_loss.shape == (2, 2, 2)  # smoke: the corners
+    assert ds.reconstruction.dims == ("n_rep", "n_err", "seed", "digit", "pixel")
+    f5 = xr.open_dataset(repo / "results" / "fig5" / "fig5.nc")
+    assert list(f5.sigma.values) == [0.0, 0.1, 0.3, 0.5, 1.0] and set(f5.site.values) == {"rep", "error"}
+    baseline = ds.test_loss.sel(n_rep=1000, n_err=1000).values
+    np.testing.assert_array_equal(f5.test_loss.sel(site="rep", sigma=0.0).values, baseline)  # reused, not rerun
+    assert (f5.err_slope_std.sel(site="rep").values == 0).all() and (f5.err_slope_std.sel(site="error", sigma=1.0).values > 0.5).all()
+    # heterogeneous error units corrupt the learning signal: far worse than the same spread on representation units
+    assert (f5.test_loss.sel(site="error", sigma=1.0).values > 1.5 * f5.test_loss.sel(site="rep", sigma=1.0).values).all()
+
+
 
 
 def test_smoke_fig3_makes_the_figure(smoke):

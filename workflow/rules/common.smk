@@ -127,8 +127,8 @@ def fig3_runtime(wildcards, attempt):
 
 
 def scale_overrides(fig, p):
-    """Simulator parameters the scale overrides (everything in the scale's entry but the seeds)."""
-    p.update({k: v for k, v in config[fig]["scales"][scale()].items() if k not in ("seeds", "seeds_per_job")})
+    """Simulator parameters the scale overrides (everything in the scale's entry but seeds and grids)."""
+    p.update({k: v for k, v in config[fig]["scales"][scale()].items() if k not in ("seeds", "seeds_per_job", "n_rep", "n_err")})
     return p
 
 
@@ -202,8 +202,8 @@ def fig5_params(wildcards):
 
 
 def fig4_jobs():
-    c = config["fig4"]
-    return [dict(n_rep=r, n_err=e, group=g) for r in c["n_rep"] for e in c["n_err"] for g in range(len(seed_groups("fig4")))]
+    groups = range(len(seed_groups("fig4")))
+    return [dict(n_rep=r, n_err=e, group=g) for r in fig_setting("fig4", "n_rep") for e in fig_setting("fig4", "n_err") for g in groups]
 
 
 def fig4_run(n_rep, n_err, group):

