@@ -19,6 +19,7 @@ the package.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import block_diag
 
 from microcircuits.kernels.activations import KIND
 
@@ -77,16 +78,6 @@ def offsets(sizes):
 def cat(vectors):
     vectors = [np.asarray(v, dtype=float) for v in vectors]
     return np.concatenate(vectors) if vectors else np.zeros(0)
-
-
-def block_diag(mats):
-    out = np.zeros((sum(m.shape[0] for m in mats), sum(m.shape[1] for m in mats)))
-    r = c = 0
-    for m in mats:
-        out[r:r + m.shape[0], c:c + m.shape[1]] = m
-        r += m.shape[0]
-        c += m.shape[1]
-    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -296,8 +287,8 @@ class ErrormcOracle(Oracle):
                 if self.bw_skip:
                     n0 = n[0]
                     W_sub = self._full_forward()[n0:, n0:]
-                    P_IP = block_diag([np.eye(e[a], n[a]) for a in range(1, L + 1)])
-                    P_PI = block_diag([np.eye(n[a], e[a]) for a in range(1, L + 1)])
+                    P_IP = block_diag(*[np.eye(e[a], n[a]) for a in range(1, L + 1)])
+                    P_PI = block_diag(*[np.eye(n[a], e[a]) for a in range(1, L + 1)])
                     self.B = np.triu((P_IP @ W_sub @ P_PI).T + self.Xi)
                 else:
                     for a in range(1, L):

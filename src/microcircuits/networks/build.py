@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.linalg import block_diag
 
 from ..kernels.activations import KIND
 from ..kernels.structs import (
@@ -242,8 +243,8 @@ def _errormc(p, seed, teacher, layers, error_layers, fw_mode, bw_mode) -> Circui
     feedback, noise, triu = {}, {}, {}
     if bw_mode == "skip":
         if p.model_type == "BP":
-            P_IP = _block_diag([np.eye(errs[a - 1], layers[a]) for a in range(1, L + 1)])
-            P_PI = _block_diag([np.eye(layers[a], errs[a - 1]) for a in range(1, L + 1)])
+            P_IP = block_diag(*[np.eye(errs[a - 1], layers[a]) for a in range(1, L + 1)])
+            P_PI = block_diag(*[np.eye(layers[a], errs[a - 1]) for a in range(1, L + 1)])
             off = offsets(layers)
             W_sub = np.zeros((off[-1], off[-1]))
             for (a, b), m in forward.items():
@@ -388,18 +389,6 @@ def _bp_feedback(rng, WT, forward, L):
 
 def _zeros_like(d):
     return {k: np.zeros_like(v) for k, v in d.items()}
-
-
-def _block_diag(mats):
-    rows = sum(m.shape[0] for m in mats)
-    cols = sum(m.shape[1] for m in mats)
-    out = np.zeros((rows, cols))
-    r = c = 0
-    for m in mats:
-        out[r:r + m.shape[0], c:c + m.shape[1]] = m
-        r += m.shape[0]
-        c += m.shape[1]
-    return out
 
 
 def _check_only_blocks(full, off, blocks, what):

@@ -19,8 +19,19 @@ from ..kernels.cartpole import RESET_BOUNDS, closed_loop
 from ..kernels.engine import TEACHER_RATE
 from ..networks.build import Circuit, build, cartpole_teacher, teacher_seed
 from ..params import Params, ParamsError
-from .protocol import (PHASE_ID, Progress, Sim, make_recorder, n_validations, null_recorder, phase,
-                       shuffle_pairs, take_initial_snapshot, validates_after)
+from .protocol import (
+    PHASE_ID,
+    Progress,
+    Sim,
+    make_recorder,
+    n_validations,
+    null_recorder,
+    phase,
+    recorded_series,
+    shuffle_pairs,
+    take_initial_snapshot,
+    validates_after,
+)
 from .teacher_student import snapshot_fields, step_inputs
 
 TEST_TIME = 200          # time units of one closed-loop test (the reference's T)
@@ -103,7 +114,7 @@ def run(p: Params, seeds=None, progress: bool = True) -> CartpoleRun:
     if p.input_signal != "cartpole" or p.mc_model != "errormc" or p.layers[0] != 4 or p.layers[-1] != 1:
         raise ParamsError(p.source, "input_signal", p.input_signal,
                           "the cart-pole task needs input_signal 'cartpole', an errormc student, 4 inputs and 1 output")
-    T, ds, L = p.steps_per_sample, p.dataset_size, p.n_areas
+    T, ds = p.steps_per_sample, p.dataset_size
     mutable: dict = {}
     students = [build(p, s, mutable=mutable) for s in seeds]
     ts = teacher_seed(p, seeds)
@@ -159,7 +170,7 @@ def train_student(p: Params, c: Circuit, X: dict, targets: dict, resets: ResetSt
         bar.advance(ds * T * (2 if validates_after(epoch, E) else 1) + steps_per_test(p))
     tests.append(resets.test(sim, rec, True, p))  # test_model: the cart-pole again, no test split
     bar.advance(steps_per_test(p))
-    snapshots = {k: getattr(rec, k) for k in rec._fields if k not in ("counter", "every") and getattr(rec, k).shape[0] > 0}
+    snapshots = recorded_series(rec)
     return CartpoleStudent(seed=c.seed, circuit=c, net=sim.net, tests=tests, untrained=untrained, val_mse=val_mse,
                            val_epochs=val_epochs, snapshots=snapshots)
 

@@ -22,8 +22,16 @@ import numpy as np
 
 from ..networks.build import Circuit, build
 from ..params import Params, ParamsError
-from .protocol import (Progress, Sim, make_recorder, n_validations, phase, take_initial_snapshot,
-                       validates_after)
+from .protocol import (
+    Progress,
+    Sim,
+    make_recorder,
+    n_validations,
+    phase,
+    recorded_series,
+    take_initial_snapshot,
+    validates_after,
+)
 from .teacher_student import snapshot_fields
 
 DIGIT_ORDER = (5, 0, 4, 1, 9, 2, 3, 6, 7, 8)  # first occurrences in the MNIST training set
@@ -162,6 +170,6 @@ def train_student(p: Params, c: Circuit, X: np.ndarray, Y: np.ndarray, bar: Prog
         phase(sim, rec, X[block], Y[block], name="test", mse_out=test_mse[block])
         reconstructions[d] = sim.st.rates[out]
     bar.advance(10 * T)
-    snapshots = {k: getattr(rec, k) for k in rec._fields if k not in ("counter", "every") and getattr(rec, k).shape[0] > 0}
+    snapshots = recorded_series(rec)
     return GenMNISTStudent(seed=c.seed, circuit=c, net=sim.net, test_mse=test_mse, val_mse=val_mse,
                            val_epochs=val_epochs, reconstructions=reconstructions, snapshots=snapshots)

@@ -58,6 +58,11 @@ def take_initial_snapshot(sim: Sim, rec: Recorder) -> None:
     snapshot(sim.knet, sim.kst, rec, PHASE_ID["init"], np.zeros((0, sim.n_out)), 0)
 
 
+def recorded_series(rec: Recorder) -> dict:
+    """The snapshot series a recorder kept (name -> array over snapshots), without its counters."""
+    return {k: getattr(rec, k) for k in rec._fields if k not in ("counter", "every") and getattr(rec, k).shape[0] > 0}
+
+
 def phase(sim: Sim, rec, X, Y=None, *, inject=False, synapse=False, learn_w=False, learn_lat=False,
           store_dw=False, record=True, name="train", mse_out=EMPTY1, teacher_out=None,
           teacher_kind=NO_TEACHER_RECORD):

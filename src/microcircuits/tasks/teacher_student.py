@@ -20,6 +20,7 @@ from .protocol import (
     n_validations,
     null_recorder,
     phase,
+    recorded_series,
     shuffle_pairs,
     take_initial_snapshot,
     validates_after,
@@ -161,7 +162,7 @@ def train_student(p: Params, c: Circuit, X: dict, targets: dict, compare: bool, 
     bar.advance(ds * T)
     if rec.counter[1] != n_snap:
         raise AssertionError(f"expected {n_snap} snapshots, took {rec.counter[1]}")
-    snapshots = {k: getattr(rec, k) for k in rec._fields if k not in ("counter", "every") and getattr(rec, k).shape[0] > 0}
+    snapshots = recorded_series(rec)
     final = dict(W=net.W.copy(), B=net.B.copy(), WIP=net.WIP.copy(), BPI=net.BPI.copy())
     run = StudentRun(seed=c.seed, circuit=c, net=net, test_mse=test_mse, val_mse=val_mse, val_epochs=val_epochs,
                      snapshots=snapshots, first_permutation=first_perm, final=final)
