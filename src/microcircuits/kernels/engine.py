@@ -16,7 +16,7 @@ from numba.extending import overload
 from . import ann, dpc, errormc, sacramento
 from .activations import dphi, phi
 from .common import U, jit
-from .structs import MSE_RATE, MSE_RATE_OF_VOLTAGE_TARGET, NETWORK_TYPES
+from .structs import MSE_RATE, MSE_RATE_OF_VOLTAGE_TARGET, NETWORK_TYPES, borrowed
 
 # Snapshots taken every ``every`` recorded steps (spec/models.md §5.1); arrays with 0 rows are not recorded.
 # counter = [steps since the last snapshot, snapshots taken, steps simulated in recorded phases]
@@ -120,6 +120,8 @@ def run_phase(net, st, rec, X, Y, inject, synapse, learn_w, learn_lat, store_dw,
     compared with: MSE per step into ``mse_out`` (if it has rows) and into snapshots.  ``store_dw`` keeps
     each step's forward update in net.dW.  A teacher phase writes its output (rate or voltage, before each
     step, as the reference's teacher does) into ``teacher_out``."""
+    # the caller owns every argument for the whole call: borrow the arrays without reference counting
+    rec, X, Y, mse_out, teacher_out = borrowed(rec), borrowed(X), borrowed(Y), borrowed(mse_out), borrowed(teacher_out)
     L = net.n_areas
     r0 = net.rep_off[L]
     n_out = net.rep_off[L + 1] - r0

@@ -22,8 +22,10 @@ is ``B[bw_ptr[k] + j*bw_rows[k] + i]``.  That is the layout of the forward block
 from collections import namedtuple
 
 from numba import njit
-from numba.core import types
+from numba.core import cgutils, types
 from numba.experimental import structref
+from numba.extending import intrinsic
+from numba.np.arrayobj import make_array
 
 MODEL_ID = {"errormc": 0, "sacramento2018": 1, "dPC": 2, "ann": 3}
 
@@ -122,39 +124,69 @@ for _model, _proxy in _PROXIES.items():
 structref.define_proxy(_StateProxy, StateRef, STATE_FIELDS)
 
 
+def _cut_refcount(context, builder, typ, value):
+    ary = make_array(typ)(context, builder, value=value)
+    ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
+    ary.parent = cgutils.get_null_value(ary.parent.type)
+    return ary._getvalue()
+
+
+@intrinsic
+def borrowed(typingctx, value):
+    """An array, or a tuple with every array, whose reference count is cut off (NULL meminfo and parent):
+    kernels then read the arrays without the atomic increments and decrements NRT does on every access.
+    The arrays stay owned by their original holder, which must outlive the borrowed view."""
+    def codegen(context, builder, sig, args):
+        if isinstance(value, types.Array):
+            return _cut_refcount(context, builder, value, args[0])
+        out = args[0]
+        for i, typ in enumerate(value.types):
+            if isinstance(typ, types.Array):
+                out = builder.insert_value(out, _cut_refcount(context, builder, typ, builder.extract_value(out, i)), i)
+        return out
+    return value(value), codegen
+
+
 # Constructors compiled once and cached (StructRefProxy's own constructor is compiled in every process).
 @njit(cache=True)
 def _new_errormc(fields):
-    return _ErrormcProxy(*fields)
+    return _ErrormcProxy(*borrowed(fields))
 
 
 @njit(cache=True)
 def _new_sacramento(fields):
-    return _SacramentoProxy(*fields)
+    return _SacramentoProxy(*borrowed(fields))
 
 
 @njit(cache=True)
 def _new_dpc(fields):
-    return _DPCProxy(*fields)
+    return _DPCProxy(*borrowed(fields))
 
 
 @njit(cache=True)
 def _new_ann(fields):
-    return _ANNProxy(*fields)
+    return _ANNProxy(*borrowed(fields))
 
 
 @njit(cache=True)
 def _new_state(fields):
-    return _StateProxy(*fields)
+    return _StateProxy(*borrowed(fields))
 
 
 _NEW_NETWORK = {0: _new_errormc, 1: _new_sacramento, 2: _new_dpc, 3: _new_ann}
 
 
 def kernel_network(net: Network, **changes):
-    """The kernel's view of ``net`` (same arrays), optionally with some fields replaced."""
-    return _NEW_NETWORK[int(net.model)](tuple(net._replace(**changes)))
+    """The kernel's view of ``net`` (same arrays), optionally with some fields replaced.  The view borrows the
+    arrays without reference counting and keeps them alive itself; read them through ``net``, not the view."""
+    fields = tuple(net._replace(**changes))
+    proxy = _NEW_NETWORK[int(net.model)](fields)
+    proxy._owner = fields  # the kernel's arrays are borrowed views: keep them alive with the proxy
+    return proxy
 
 
 def kernel_state(st: State):
-    return _new_state(tuple(st))
+    fields = tuple(st)
+    proxy = _new_state(fields)
+    proxy._owner = fields
+    return proxy
