@@ -129,9 +129,7 @@ def rep_prospective(net, st):
         dkind = net.der_kind[a]
         look = net.rep_lookahead[a]
         lo, hi = rep_off[a], rep_off[a + 1]
-        plain = True  # slope 1 and offset 0 throughout the area
-        for i in range(lo, hi):
-            plain = plain and slope[U(i)] == 1.0 and offset[U(i)] == 0.0
+        plain = net.rep_plain[a]  # slope 1 and offset 0 throughout the area
         # branch-free loops per area, so that they vectorise; with plain units one tanh (or exp) gives phi
         # and phi', the values phi and dphi give.  Areas of VECTOR_AREA units or more take vecmath's tanh,
         # four units at a time (within 2 ulp of libm's, docs/deviations.md)

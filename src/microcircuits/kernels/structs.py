@@ -42,9 +42,9 @@ NETWORK_FIELDS = [
     "bw_recv", "bw_send", "bw_rows", "bw_cols", "bw_ptr", "bw_src", "bw_triu", "bw_live", "B", "B_noise",
     # lateral weights per population: W_IP (rep -> error / interneuron) and B_PI (error -> apical)
     "WIP", "WIP_ptr", "WIP_rows", "WIP_cols", "BPI", "BPI_ptr", "BPI_rows", "BPI_cols", "eta_IP", "eta_PI",
-    # activations: kind per area (and the kind whose derivative is used), slope and offset per unit;
-    # look-ahead switches per area
-    "act_kind", "der_kind", "slope", "offset", "err_kind", "err_slope", "err_offset", "rep_lookahead",
+    # activations: kind per area (and the kind whose derivative is used), slope and offset per unit, whether
+    # an area's units all have slope 1 and offset 0; look-ahead switches per area
+    "act_kind", "der_kind", "slope", "offset", "rep_plain", "err_kind", "err_slope", "err_offset", "rep_lookahead",
     "err_lookahead",
     # time constants per area / population, the one used without a target, and the prediction scale c of
     # the forward plasticity rule per area (post - c*vbas_old)

@@ -493,6 +493,8 @@ def to_kernel(c: Circuit, steps_per_sample: int = 1):
     cat = lambda xs: np.concatenate([np.asarray(x, dtype=float) for x in xs]) if len(xs) else np.zeros(0)  # noqa: E731
     err_slope = cat([c.err_slopes[a][: c.pops[a]] for a in range(L)]) if c.model != "dPC" else cat(c.slopes)
     err_offset = cat([c.err_offsets[a][: c.pops[a]] for a in range(L)]) if c.model != "dPC" else cat(c.offsets)
+    rep_plain = np.array([False] + [bool(np.all(np.asarray(s) == 1.0) and np.all(np.asarray(o) == 0.0))
+                                    for s, o in zip(c.slopes, c.offsets)], dtype=np.bool_)
     g = c.g
     net = Network(
         model=np.int64(MODEL_ID[c.model]), n_areas=np.int64(L), area_off=area_off, rep_off=rep_off,
@@ -507,7 +509,8 @@ def to_kernel(c: Circuit, steps_per_sample: int = 1):
         WIP=wip["data"], WIP_ptr=_per_area(wip["ptr"], L), WIP_rows=_per_area(wip["rows"], L),
         WIP_cols=_per_area(wip["cols"], L), BPI=bpi["data"], BPI_ptr=_per_area(bpi["ptr"], L),
         BPI_rows=_per_area(bpi["rows"], L), BPI_cols=_per_area(bpi["cols"], L), eta_IP=eta_ip, eta_PI=eta_pi,
-        act_kind=kinds, der_kind=der_kinds, slope=cat(c.slopes), offset=cat(c.offsets), err_kind=err_kind, err_slope=err_slope,
+        act_kind=kinds, der_kind=der_kinds, slope=cat(c.slopes), offset=cat(c.offsets), rep_plain=rep_plain,
+        err_kind=err_kind, err_slope=err_slope,
         err_offset=err_offset, rep_lookahead=rep_look, err_lookahead=err_look,
         tau_rep=tau_rep, tau_err=tau_err, tau_out_notgt=float(notgt), c_pred=c_pred,
         dt=float(c.dt), gl=float(g["gl"]), gbas=float(g["gbas"]), gapi=float(g["gapi"]),
