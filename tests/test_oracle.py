@@ -20,6 +20,7 @@ import json
 import numpy as np
 import pytest
 
+from microcircuits.kernels import structs
 from microcircuits.networks.build import build
 from microcircuits.networks.layout import feedback_full, forward_full, lateral_full
 from microcircuits.params import load_params, params_from_mapping
@@ -246,6 +247,48 @@ def test_errormc_layered_bp_all_sources_learning():
         "8-4-2-1", "errormc", layers=[4, 3, 3, 2], error_layers=[0, 3, 3, 2], fw_connection_mode="layered",
         bw_connection_mode="layered", init_realistic_connectivity=False, eta_fw=[0.5, 0.4, 0.3]))
     run_case(p, RATE_TARGET["tanh"])
+
+
+FUSED_CASES = {  # layered BP networks, small enough to take the separate passes unless forced
+    "fig4-more-error-units": ("Fig4_populations/params.json", dict(layers=[10, 12, 20], error_layers=[0, 24, 20]),
+                              "logistic"),
+    "fig4-fewer-error-units": ("Fig4_populations/params.json", dict(layers=[10, 12, 20], error_layers=[0, 5, 20]),
+                               "logistic"),
+    "fig5-heterogeneous": ("Fig5_rep_unit_noise/params.json", dict(layers=[10, 16, 20], error_layers=[0, 16, 20]),
+                           "logistic"),
+    "eye-projected": (None, dict(ERRORMC_CASES["layered-error-layers"]), "tanh"),
+    "L3-lateral-no-varphi": (None, dict(ERRORMC_CASES["layered-error-layers-L3-lateral-no-varphi"]), "tanh"),
+    "frozen-source": (None, dict(net="8-4-2-1", layers=[4, 3, 3, 2], error_layers=[0, 3, 3, 2],
+                                 fw_connection_mode="layered", bw_connection_mode="layered",
+                                 init_realistic_connectivity=False, eta_fw=[0.5, 0.0, 0.3]), "tanh"),
+}
+
+
+@pytest.mark.parametrize("case", list(FUSED_CASES))
+def test_errormc_fused_forward_sweep(case, monkeypatch):
+    """The fused forward sweep of large layered networks (Figs. 4-5), forced onto small ones: the kernel
+    takes it (its network type says so) and still agrees with the oracle in every phase."""
+    file, changes, target = FUSED_CASES[case]
+    monkeypatch.setattr(structs, "FUSE_MIN_WEIGHTS", 0)
+    if file is None:
+        net = changes.pop("net")
+        p = params_from_mapping(mapping(net, "errormc", **changes))
+    else:
+        p = load_params(PARAMS / file, dict(random_seed=[SEED], **changes))
+    seen = {}
+    run_case(p, RATE_TARGET[target], inspect=seen)
+    assert structs.kernel_kind(seen["sim"].net) == structs.LAYERED_ERRORMC
+    assert isinstance(seen["sim"].knet, structs._LayeredErrormcProxy)
+
+
+def test_small_layered_networks_take_separate_passes():
+    """Without forcing, a small layered network runs the plain errormc step, a 10-1000-784 one the fused."""
+    small_net = build(load_params(PARAMS / "Fig4_populations/params.json", dict(layers=[10, 12, 20],
+                                                                               error_layers=[0, 12, 20])), SEED)
+    assert structs.kernel_kind(Sim.of(small_net).net) == 0
+    large = Sim.of(build(load_params(PARAMS / "Fig4_populations/params.json"), SEED))
+    assert large.net.W.size == 10 * 1000 + 1000 * 784
+    assert structs.kernel_kind(large.net) == structs.LAYERED_ERRORMC
 
 
 @pytest.mark.parametrize("rep_look, err_look, rate_rule", [

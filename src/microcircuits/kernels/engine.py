@@ -15,8 +15,14 @@ from numba.extending import overload
 
 from . import ann, dpc, errormc, sacramento
 from .activations import dphi, phi
-from .common import U, jit
-from .structs import MSE_RATE, MSE_RATE_OF_VOLTAGE_TARGET, NETWORK_TYPES, borrowed
+from .common import U, inline_jit, jit
+from .structs import (
+    LAYERED_ERRORMC,
+    MSE_RATE,
+    MSE_RATE_OF_VOLTAGE_TARGET,
+    NETWORK_TYPES,
+    borrowed,
+)
 
 # Snapshots taken every ``every`` recorded steps (spec/models.md §5.1); arrays with 0 rows are not recorded.
 # counter = [steps since the last snapshot, snapshots taken, steps simulated in recorded phases]
@@ -28,7 +34,7 @@ Recorder = namedtuple("Recorder", [
 NO_TEACHER_RECORD, TEACHER_RATE, TEACHER_VOLTAGE = 0, 1, 2
 
 
-STEPS = {0: errormc.step, 1: sacramento.step, 2: dpc.step, 3: ann.step}
+STEPS = {0: errormc.step, 1: sacramento.step, 2: dpc.step, 3: ann.step, LAYERED_ERRORMC: errormc.step_layered}
 
 
 def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
@@ -38,9 +44,9 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
 
 @overload(step, jit_options=dict(cache=True))
 def _step_of_model(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
-    for model, network_type in NETWORK_TYPES.items():
+    for kind, network_type in NETWORK_TYPES.items():
         if isinstance(net, network_type):
-            model_step = STEPS[model]
+            model_step = STEPS[kind]
 
             def impl(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
                 model_step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw)
@@ -102,7 +108,7 @@ def snapshot(net, st, rec, phase, Y, n):
     rec.counter[1] = k + 1
 
 
-@jit
+@inline_jit
 def count_and_record(net, st, rec, phase, Y, n):
     """After a recorded step: count it and take a snapshot every ``rec.every`` steps."""
     rec.counter[2] += 1

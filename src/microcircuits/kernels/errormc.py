@@ -117,9 +117,10 @@ def decay_to_identity(M, ptr, rows, cols, eta, dt, L):
                 M[idx] += f * (M[idx] - (1.0 if i == j else 0.0))
 
 
-@jit
-def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
-    """Advance one dt with input X[n] and, if ``inject``, target Y[n]."""
+@inline_jit
+def step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, may_fuse):
+    """Advance one dt with input X[n] and, if ``inject``, target Y[n].  ``may_fuse`` (a constant per
+    compiled step) says whether the network is layered with BP feedback, where step 5 may fuse."""
     # 1. buffers of the previous step (rates_old holds x_old and r_old)
     copy(st.rates_old, st.rates)
     copy(st.vbas_old, st.vbas)
@@ -134,8 +135,7 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
     #    networks of Figs. 4-5), one sweep over the forward weights also does the feedback input through
     #    the rebuilt blocks and step 7's feedback rebuild and weight update.  Skip mode's many small blocks
     #    are faster in separate passes.
-    fused = (synapse and learn_w and net.bp and not store_dw and not net.dw_low_pass
-             and net.fw_post.shape[0] == net.n_areas)
+    fused = may_fuse and synapse and learn_w and not store_dw and not net.dw_low_pass
     if fused:
         feedback_input(net, st, True)
         forward_pass_fused(net, st)
@@ -156,3 +156,16 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
             decay_to_identity(net.BPI, net.BPI_ptr, net.BPI_rows, net.BPI_cols, net.eta_PI, net.dt, net.n_areas)
     # 8. apply
     apply_increments(st)
+
+
+@jit
+def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
+    """One step of any errormc network, in separate passes."""
+    step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, False)
+
+
+@jit
+def step_layered(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
+    """One step of a layered errormc network with BP feedback (structs.LAYERED_ERRORMC): plain learning
+    steps take the fused sweep."""
+    step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, True)

@@ -71,9 +71,18 @@ def _fields(self, fields):
 
 
 # One StructRef type per model: the type of a network says which step function runs it, so every loop is
-# compiled (and cached) per model through ordinary type dispatch.
+# compiled (and cached) per model through ordinary type dispatch.  Large layered errormc networks with BP
+# feedback have a type of their own, whose step carries the fused forward sweep (common.forward_pass_fused):
+# it pays when the weights stream from memory (10-1000-784: -10 to -30 % per step), not when they sit in
+# cache (10-200-784: equal), and in the step of a small network its code only gets in the way (4-2-1:
+# +35 % per step, with the fused path taken or not).
 @structref.register
 class ErrormcNetwork(types.StructRef):
+    preprocess_fields = _fields
+
+
+@structref.register
+class LayeredErrormcNetwork(types.StructRef):
     preprocess_fields = _fields
 
 
@@ -101,6 +110,10 @@ class _ErrormcProxy(structref.StructRefProxy):
     pass
 
 
+class _LayeredErrormcProxy(structref.StructRefProxy):
+    pass
+
+
 class _SacramentoProxy(structref.StructRefProxy):
     pass
 
@@ -117,10 +130,13 @@ class _StateProxy(structref.StructRefProxy):
     pass
 
 
-NETWORK_TYPES = {0: ErrormcNetwork, 1: SacramentoNetwork, 2: DPCNetwork, 3: ANNNetwork}
-_PROXIES = {0: _ErrormcProxy, 1: _SacramentoProxy, 2: _DPCProxy, 3: _ANNProxy}
-for _model, _proxy in _PROXIES.items():
-    structref.define_proxy(_proxy, NETWORK_TYPES[_model], NETWORK_FIELDS)
+LAYERED_ERRORMC = 4  # kernel kind (not a model): errormc, one forward block per area, BP feedback, large
+FUSE_MIN_WEIGHTS = 1 << 18  # forward weights (2 MB of float64) from which the fused sweep is used
+NETWORK_TYPES = {0: ErrormcNetwork, 1: SacramentoNetwork, 2: DPCNetwork, 3: ANNNetwork,
+                 LAYERED_ERRORMC: LayeredErrormcNetwork}
+_PROXIES = {0: _ErrormcProxy, 1: _SacramentoProxy, 2: _DPCProxy, 3: _ANNProxy, LAYERED_ERRORMC: _LayeredErrormcProxy}
+for _kind, _proxy in _PROXIES.items():
+    structref.define_proxy(_proxy, NETWORK_TYPES[_kind], NETWORK_FIELDS)
 structref.define_proxy(_StateProxy, StateRef, STATE_FIELDS)
 
 
@@ -154,6 +170,11 @@ def _new_errormc(fields):
 
 
 @njit(cache=True)
+def _new_layered_errormc(fields):
+    return _LayeredErrormcProxy(*borrowed(fields))
+
+
+@njit(cache=True)
 def _new_sacramento(fields):
     return _SacramentoProxy(*borrowed(fields))
 
@@ -173,14 +194,23 @@ def _new_state(fields):
     return _StateProxy(*borrowed(fields))
 
 
-_NEW_NETWORK = {0: _new_errormc, 1: _new_sacramento, 2: _new_dpc, 3: _new_ann}
+_NEW_NETWORK = {0: _new_errormc, 1: _new_sacramento, 2: _new_dpc, 3: _new_ann,
+                LAYERED_ERRORMC: _new_layered_errormc}
+
+
+def kernel_kind(net: Network) -> int:
+    """Which kernel type runs ``net``: its model's, or LAYERED_ERRORMC."""
+    if (int(net.model) == MODEL_ID["errormc"] and net.bp and net.fw_post.shape[0] == net.n_areas
+            and net.W.size >= FUSE_MIN_WEIGHTS):
+        return LAYERED_ERRORMC
+    return int(net.model)
 
 
 def kernel_network(net: Network, **changes):
     """The kernel's view of ``net`` (same arrays), optionally with some fields replaced.  The view borrows the
     arrays without reference counting and keeps them alive itself; read them through ``net``, not the view."""
     fields = tuple(net._replace(**changes))
-    proxy = _NEW_NETWORK[int(net.model)](fields)
+    proxy = _NEW_NETWORK[kernel_kind(net)](fields)
     proxy._owner = fields  # the kernel's arrays are borrowed views: keep them alive with the proxy
     return proxy
 
