@@ -182,7 +182,9 @@ def rebuild_feedback(net):
     Only blocks flagged ``bw_live`` are recomputed: they have a source forward block (``bw_src``) whose
     weights can change.  The other blocks (sources that never learn; errormc's within-area blocks, which are
     noise only and upper-triangular) keep the values set at construction, the same numbers a rebuild would
-    give.  Blocks are stored sender-major, like their source, so this is an element-wise sum.
+    give.  So do the entries of unpaired units (more error than representation units): the rebuild would
+    write 0 + noise, the value they were built with.  Blocks are stored sender-major, like their source, so
+    this is an element-wise sum.
     """
     B, W, noise = net.B, net.W, net.B_noise
     bw_rows, bw_cols, bw_ptr, bw_src, live = net.bw_rows, net.bw_cols, net.bw_ptr, net.bw_src, net.bw_live
@@ -196,14 +198,11 @@ def rebuild_feedback(net):
         src = bw_src[k]
         sp = U(fw_ptr[src])
         scols = fw_cols[src]  # receiving area's representation units (can differ from error units)
-        for j in range(bw_cols[k]):
+        for j in range(pb):  # senders beyond pb, receivers beyond pa: unpaired, constant
             base = U(bw_ptr[k] + j * rows)
             wb = sp + U(j * scols)
-            lim = pa if j < pb else 0
-            for i in range(lim):
+            for i in range(pa):
                 B[base + U(i)] = W[wb + U(i)] + noise[base + U(i)]
-            for i in range(lim, rows):
-                B[base + U(i)] = 0.0 + noise[base + U(i)]
 
 
 @inline_jit
@@ -316,12 +315,10 @@ def forward_pass_fused(net, st):
                     x = rI[U(pop_off[send[m]] + j)]
                     for i in range(brows):  # feedback f += B_old^T rI, as matvec_t_add does it
                         fb[fo + U(i)] += B[base + U(i)] * x
-                    wb = U(fw_ptr[k] + j * cols)
-                    lim = pa if j < pb else 0
-                    for i in range(lim):
-                        B[base + U(i)] = W[wb + U(i)] + noise[base + U(i)]
-                    for i in range(lim, brows):
-                        B[base + U(i)] = 0.0 + noise[base + U(i)]
+                    if j < pb:  # B <- W^T + noise on the paired units; the rest stays 0 + noise
+                        wb = U(fw_ptr[k] + j * cols)
+                        for i in range(pa):
+                            B[base + U(i)] = W[wb + U(i)] + noise[base + U(i)]
             if eta[k] != 0.0:
                 for i in range(r0, r0 + nr):
                     ir = o + i
@@ -341,4 +338,3 @@ def forward_pass_fused(net, st):
                     x = rI[U(pop_off[send[m]] + j)]
                     for i in range(bw_rows[m]):
                         fb[fo + U(i)] += B[base + U(i)] * x
-                        B[base + U(i)] = 0.0 + noise[base + U(i)]
