@@ -6,15 +6,13 @@ vectorise; mat-vecs work on four rows at once, each row still summed in order (b
 loop).  ``error_model="numpy"`` makes 0/0 a NaN as in NumPy (the angle of a zero update).
 """
 
-import math
-
 from numba import njit
 from numba import uintp as U
 
 from . import vecmath
 from .activations import LINEAR, LOGISTIC, TANH, dphi, phi
 
-VECTOR_AREA = 4  # areas with fewer units evaluate tanh by libm: one call is faster than vecmath's scalar code
+VECTOR_AREA = 4  # areas with fewer units evaluate tanh one unit at a time (vecmath.tanh_scalar)
 jit = njit(cache=True, error_model="numpy")
 inline_jit = njit(cache=True, error_model="numpy", inline="always")
 
@@ -131,8 +129,8 @@ def rep_prospective(net, st):
         lo, hi = rep_off[a], rep_off[a + 1]
         plain = net.rep_plain[a]  # slope 1 and offset 0 throughout the area
         # branch-free loops per area, so that they vectorise; with plain units one tanh (or exp) gives phi
-        # and phi', the values phi and dphi give.  Areas of VECTOR_AREA units or more take vecmath's tanh,
-        # four units at a time (within 2 ulp of libm's, docs/deviations.md)
+        # and phi', the values phi and dphi give.  tanh is vecmath's (within 2 ulp of libm's, docs/deviations.md):
+        # four units at a time in areas of VECTOR_AREA units or more, one at a time (same bits) in smaller ones
         if look and plain and kind == dkind and kind == TANH and hi - lo >= VECTOR_AREA:
             for i in range(lo, hi):
                 y = vecmath.tanh(u_breve[U(i)])
@@ -140,7 +138,7 @@ def rep_prospective(net, st):
                 d[U(i)] = 1.0 - y * y
         elif look and plain and kind == dkind and kind == TANH:
             for i in range(lo, hi):
-                y = math.tanh(u_breve[U(i)])
+                y = vecmath.tanh_scalar(u_breve[U(i)])
                 rates[U(n_in + i)] = y
                 d[U(i)] = 1.0 - y * y
         elif look and plain and kind == dkind and kind == LOGISTIC:

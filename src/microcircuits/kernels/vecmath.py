@@ -11,6 +11,8 @@ last bit for some arguments: see docs/deviations.md.
 * exp: x = k ln2 + r (Cody-Waite, |r| <= ln2/2), e^r by its Taylor polynomial to degree 13 (truncation
   error < 1e-17), times 2^k built from the exponent bits in two halves (so that subnormal results come out).
 * tanh (Cephes' scheme, S. L. Moshier): |x| < 0.625 by x + x^3 P(x^2)/Q(x^2); otherwise 1 - 2/(e^{2|x|} + 1).
+  ``tanh`` evaluates both branches and selects (vectorisable); ``tanh_scalar`` evaluates only the one it needs,
+  for areas too small to vectorise: the same operations, so the same bits, at a fraction of libm's cost.
 """
 
 import math
@@ -90,3 +92,18 @@ def tanh(x):
     if a == 0.0 or x != x:  # keeps -0.0 and NaN
         y = x
     return y
+
+
+@vjit
+def tanh_scalar(x):
+    """tanh(x) bit for bit, one argument at a time: only the branch needed is evaluated."""
+    a = abs(x)
+    if a < 0.625:
+        if a == 0.0:
+            return x  # keeps -0.0
+        z = x * x
+        return x + x * z * (((P0 * z + P1) * z + P2) / (((z + Q0) * z + Q1) * z + Q2))
+    if x != x:
+        return x
+    large = 1.0 - 2.0 / (exp(2.0 * min(a, 40.0)) + 1.0)
+    return -large if x < 0.0 else large
