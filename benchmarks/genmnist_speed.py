@@ -3,7 +3,7 @@ bandwidth floor of one step, and the ratio to the reference's 0.1 s per step.
 
 The floor: every weight matrix the step uses must be read at least once from memory (forward W,
 the feedback noise the BP feedback adds to W^T, the lateral maps W_IP and B_PI of both areas) and the
-learning W written once; at 10-1000-784 these are about 38 MB, far more than the caches hold.  Divided by
+learning W written once; at 10-1000-784 these are about 45 MB, far more than the caches hold.  Divided by
 the measured memory bandwidth (a large NumPy copy: bytes read + written per second) it is the least time
 any implementation of this maths in float64 can take on this machine.  A step is mostly reads (all but the
 update of W), and a single core reads DRAM more slowly than it copies (non-temporal stores), so a second
