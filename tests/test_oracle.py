@@ -219,48 +219,51 @@ def test_errormc_variants(case):
     run_case(params_from_mapping(mapping(net, "errormc", **changes)), RATE_TARGET["tanh"])
 
 
-@pytest.mark.parametrize("file, changes, target", [
+OTHER_FIGURES = {
     # Fig. 4 populations (logistic, layered), shrunk: more and fewer error units than representation units
-    ("Fig4_populations/params.json", dict(layers=[10, 12, 20], error_layers=[0, 24, 20]), "logistic"),
-    ("Fig4_populations/params.json", dict(layers=[10, 12, 20], error_layers=[0, 5, 20]), "logistic"),
-    # Fig. 5 representation-unit heterogeneity: per-neuron slope and offset spread of 1
-    ("Fig5_rep_unit_noise/params.json", dict(layers=[10, 16, 20], error_layers=[0, 16, 20]), "logistic"),
-    # Fig. 2a cart-pole student: tanh hidden, linear output
-    ("Fig2a_cartpole_tanh_emc/params_errormc.json", dict(), "linear"),
-])
-def test_errormc_other_figures(file, changes, target):
-    p = load_params(PARAMS / file, dict(random_seed=[SEED], **changes))
-    run_case(p, RATE_TARGET[target])
-
-
-@pytest.mark.parametrize("eta_fw", [[0.5, 0.0, 0.3], [0.0, 0.0, 0.0]])
-def test_errormc_layered_bp_frozen_source_block(eta_fw):
-    p = params_from_mapping(mapping(
-        "8-4-2-1", "errormc", layers=[4, 3, 3, 2], error_layers=[0, 3, 3, 2], fw_connection_mode="layered",
-        bw_connection_mode="layered", init_realistic_connectivity=False, eta_fw=eta_fw))
-    run_case(p, RATE_TARGET["tanh"])
-
-
-def test_errormc_layered_bp_all_sources_learning():
-    """The same network with every area learning: every block is rebuilt, kernel and oracle agree."""
-    p = params_from_mapping(mapping(
-        "8-4-2-1", "errormc", layers=[4, 3, 3, 2], error_layers=[0, 3, 3, 2], fw_connection_mode="layered",
-        bw_connection_mode="layered", init_realistic_connectivity=False, eta_fw=[0.5, 0.4, 0.3]))
-    run_case(p, RATE_TARGET["tanh"])
-
-
-FUSED_CASES = {  # layered BP networks, small enough to take the separate passes unless forced
     "fig4-more-error-units": ("Fig4_populations/params.json", dict(layers=[10, 12, 20], error_layers=[0, 24, 20]),
                               "logistic"),
     "fig4-fewer-error-units": ("Fig4_populations/params.json", dict(layers=[10, 12, 20], error_layers=[0, 5, 20]),
                                "logistic"),
+    # Fig. 5 representation-unit heterogeneity: per-neuron slope and offset spread of 1
     "fig5-heterogeneous": ("Fig5_rep_unit_noise/params.json", dict(layers=[10, 16, 20], error_layers=[0, 16, 20]),
                            "logistic"),
+    # Fig. 2a cart-pole student: tanh hidden, linear output
+    "fig2a-cartpole": ("Fig2a_cartpole_tanh_emc/params_errormc.json", dict(), "linear"),
+}
+
+
+@pytest.mark.parametrize("case", list(OTHER_FIGURES))
+def test_errormc_other_figures(case):
+    file, changes, target = OTHER_FIGURES[case]
+    p = load_params(PARAMS / file, dict(random_seed=[SEED], **changes))
+    run_case(p, RATE_TARGET[target])
+
+
+LAYERED_BP_3 = dict(net="8-4-2-1", layers=[4, 3, 3, 2], error_layers=[0, 3, 3, 2], fw_connection_mode="layered",
+                    bw_connection_mode="layered", init_realistic_connectivity=False)
+
+
+def layered_bp_3(eta_fw):
+    changes = dict(LAYERED_BP_3, eta_fw=eta_fw)
+    return params_from_mapping(mapping(changes.pop("net"), "errormc", **changes))
+
+
+@pytest.mark.parametrize("eta_fw", [[0.5, 0.0, 0.3], [0.0, 0.0, 0.0]])
+def test_errormc_layered_bp_frozen_source_block(eta_fw):
+    run_case(layered_bp_3(eta_fw), RATE_TARGET["tanh"])
+
+
+def test_errormc_layered_bp_all_sources_learning():
+    """The same network with every area learning: every block is rebuilt, kernel and oracle agree."""
+    run_case(layered_bp_3([0.5, 0.4, 0.3]), RATE_TARGET["tanh"])
+
+
+FUSED_CASES = {  # layered BP networks, small enough to take the separate passes unless forced
+    **{k: OTHER_FIGURES[k] for k in ("fig4-more-error-units", "fig4-fewer-error-units", "fig5-heterogeneous")},
     "eye-projected": (None, dict(ERRORMC_CASES["layered-error-layers"]), "tanh"),
     "L3-lateral-no-varphi": (None, dict(ERRORMC_CASES["layered-error-layers-L3-lateral-no-varphi"]), "tanh"),
-    "frozen-source": (None, dict(net="8-4-2-1", layers=[4, 3, 3, 2], error_layers=[0, 3, 3, 2],
-                                 fw_connection_mode="layered", bw_connection_mode="layered",
-                                 init_realistic_connectivity=False, eta_fw=[0.5, 0.0, 0.3]), "tanh"),
+    "frozen-source": (None, dict(LAYERED_BP_3, eta_fw=[0.5, 0.0, 0.3]), "tanh"),
 }
 
 
@@ -269,6 +272,7 @@ def test_errormc_fused_forward_sweep(case, monkeypatch):
     """The fused forward sweep of large layered networks (Figs. 4-5), forced onto small ones: the kernel
     takes it (its network type says so) and still agrees with the oracle in every phase."""
     file, changes, target = FUSED_CASES[case]
+    changes = dict(changes)
     monkeypatch.setattr(structs, "FUSE_MIN_WEIGHTS", 0)
     if file is None:
         net = changes.pop("net")

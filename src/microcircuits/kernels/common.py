@@ -131,17 +131,18 @@ def rep_prospective(net, st):
         # branch-free loops per area, so that they vectorise; with plain units one tanh (or exp) gives phi
         # and phi', the values phi and dphi give.  tanh is vecmath's (within 2 ulp of libm's, docs/deviations.md):
         # four units at a time in areas of VECTOR_AREA units or more, one at a time (same bits) in smaller ones
-        if look and plain and kind == dkind and kind == TANH and hi - lo >= VECTOR_AREA:
+        one_eval = look and plain and kind == dkind
+        if one_eval and kind == TANH and hi - lo >= VECTOR_AREA:
             for i in range(lo, hi):
                 y = vecmath.tanh(u_breve[U(i)])
                 rates[U(n_in + i)] = y
                 d[U(i)] = 1.0 - y * y
-        elif look and plain and kind == dkind and kind == TANH:
+        elif one_eval and kind == TANH:
             for i in range(lo, hi):
                 y = vecmath.tanh_scalar(u_breve[U(i)])
                 rates[U(n_in + i)] = y
                 d[U(i)] = 1.0 - y * y
-        elif look and plain and kind == dkind and kind == LOGISTIC:
+        elif one_eval and kind == LOGISTIC:
             for i in range(lo, hi):
                 y = phi(LOGISTIC, u_breve[U(i)], 1.0, 0.0)
                 rates[U(n_in + i)] = y

@@ -120,7 +120,7 @@ def decay_to_identity(M, ptr, rows, cols, eta, dt, L):
 @inline_jit
 def step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, may_fuse):
     """Advance one dt with input X[n] and, if ``inject``, target Y[n].  ``may_fuse`` (a constant per
-    compiled step) says whether the network is layered with BP feedback, where step 5 may fuse."""
+    compiled step) says whether the network is a large layered one with BP feedback, where step 5 may fuse."""
     # 1. buffers of the previous step (rates_old holds x_old and r_old)
     copy(st.rates_old, st.rates)
     copy(st.vbas_old, st.vbas)
@@ -131,10 +131,10 @@ def step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, m
     take_input(st.rates, X, n)
     copy(st.u_prev, st.u)
     copy(st.uI_prev, st.uI)
-    # 5. dendrites; with plain BP learning in a layered network (one forward block per area: the large
+    # 5. dendrites; with plain BP learning in a large layered network (structs.LAYERED_ERRORMC: the
     #    networks of Figs. 4-5), one sweep over the forward weights also does the feedback input through
-    #    the rebuilt blocks and step 7's feedback rebuild and weight update.  Skip mode's many small blocks
-    #    are faster in separate passes.
+    #    the rebuilt blocks and step 7's feedback rebuild and weight update.  Small networks, whose weights
+    #    stay in cache, are as fast or faster in separate passes.
     fused = may_fuse and synapse and learn_w and not store_dw and not net.dw_low_pass
     if fused:
         feedback_input(net, st, True)

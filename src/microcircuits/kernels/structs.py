@@ -74,8 +74,7 @@ def _fields(self, fields):
 # compiled (and cached) per model through ordinary type dispatch.  Large layered errormc networks with BP
 # feedback have a type of their own, whose step carries the fused forward sweep (common.forward_pass_fused):
 # it pays when the weights stream from memory (10-1000-784: -10 to -30 % per step), not when they sit in
-# cache (10-200-784: equal), and in the step of a small network its code only gets in the way (4-2-1:
-# +35 % per step, with the fused path taken or not).
+# cache (10-200-784: equal), and a small network is slower with it (4-2-1: +35 % per step).
 @structref.register
 class ErrormcNetwork(types.StructRef):
     preprocess_fields = _fields
