@@ -49,6 +49,7 @@ def test_output_records_parameters_and_provenance(written):
     for key in ("microcircuits_version", "git_revision", "numpy_version", "numba_version", "xarray_version",
                 "kernel_source_hash", "history"):
         assert ds.attrs[key], key
+    assert ds.attrs["threads"] >= 1
 
 
 def run_cli(*args):
@@ -62,6 +63,13 @@ def test_bad_value_exits_2_with_one_line_and_no_output(tmp_path):
     assert r.stderr.strip().count("\n") == 0
     assert str(ERRORMC) in r.stderr and "'dt'" in r.stderr and "-1" in r.stderr and "> 0" in r.stderr
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("n", ["0", "999"])
+def test_bad_thread_count_exits_2(tmp_path, n):
+    r = run_cli("simulate", str(ERRORMC), "--out", str(tmp_path / "x.nc"), "--threads", n)
+    assert r.returncode == 2 and "'--threads'" in r.stderr and n in r.stderr and "from 1 to" in r.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_missing_file_and_bad_output_name(tmp_path):

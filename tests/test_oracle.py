@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 
+import numba
 import numpy as np
 import pytest
 
@@ -24,7 +25,7 @@ from microcircuits.kernels import structs
 from microcircuits.networks.build import build
 from microcircuits.networks.layout import feedback_full, forward_full, lateral_full
 from microcircuits.params import load_params, params_from_mapping
-from microcircuits.tasks.protocol import Sim, null_recorder, phase
+from microcircuits.tasks.protocol import Sim, make_recorder, null_recorder, phase
 
 from .conftest import FIG3, fig3_params
 from .oracle import make_oracle
@@ -283,6 +284,36 @@ def test_errormc_fused_forward_sweep(case, monkeypatch):
     run_case(p, RATE_TARGET[target], inspect=seen)
     assert structs.kernel_kind(seen["sim"].net) == structs.LAYERED_ERRORMC
     assert isinstance(seen["sim"].knet, structs._LayeredErrormcProxy)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("error_layers", [[0, 24, 20], [0, 5, 20]])
+def test_fused_sweep_gives_the_separate_passes_bits(error_layers, threads, monkeypatch):
+    """The fused type (deferred updates, two tasks on one or two threads) against the separate passes on the
+    same Fig. 4 network: every array equal bit for bit after each phase and in snapshots taken mid-phase
+    (the engine applies the deferred update before a snapshot and at the end of a phase)."""
+    p = load_params(PARAMS / "Fig4_populations/params.json", dict(random_seed=[SEED], layers=[10, 12, 20],
+                                                                  error_layers=error_layers))
+    plain = Sim.of(build(p, SEED))
+    monkeypatch.setattr(structs, "FUSE_MIN_WEIGHTS", 0)
+    fused = Sim.of(build(p, SEED))
+    assert isinstance(fused.knet, structs._LayeredErrormcProxy) and isinstance(plain.knet, structs._ErrormcProxy)
+    recs = [make_recorder(s.net, 40, 7, {"W", "B", "u", "rI"}) for s in (plain, fused)]
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for name, X, Y, flags in schedule(10, 20, RATE_TARGET["logistic"]):
+            for sim, rec in zip((plain, fused), recs):
+                phase(sim, rec, X, Y, **flags)
+            for field in ("W", "B", "WIP", "BPI"):
+                np.testing.assert_array_equal(getattr(fused.net, field), getattr(plain.net, field), f"{name}: {field}")
+            for field in ("rates", "u", "u_breve", "uI", "rI", "vbas", "vapi", "vden"):
+                np.testing.assert_array_equal(getattr(fused.st, field), getattr(plain.st, field), f"{name}: {field}")
+    finally:
+        numba.set_num_threads(before)
+    assert recs[0].counter[1] > 10
+    for field in ("W", "B", "u", "rI"):
+        np.testing.assert_array_equal(getattr(recs[1], field), getattr(recs[0], field), f"snapshots of {field}")
 
 
 def test_small_layered_networks_take_separate_passes():

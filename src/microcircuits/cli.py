@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="override any parameter, value in JSON (e.g. --set dataset_size=10)")
     sim.add_argument("--attr", metavar="KEY=VALUE", action="append", default=[],
                      help="an extra global attribute of the output file (e.g. --attr scale=paper)")
+    sim.add_argument("--threads", type=int, metavar="N",
+                     help="threads of the large layered networks (Figs. 4-5), whose step runs two memory streams "
+                          "at once (default: Numba's, all cores unless NUMBA_NUM_THREADS says otherwise)")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
 
     chk = sub.add_parser("check", help="validate a parameter file and print the run it describes")
@@ -82,6 +85,7 @@ def _simulate(args) -> int:
     if args.out.suffix != ".nc":
         raise ParamsError("--out", "--out", str(args.out), "expected a file name ending in .nc")
     p = load_params(args.params, _overrides(args))
+    threads = _set_threads(args.threads)
     command = "microcircuits " + " ".join(map(str, args.argv))
     t0 = time.perf_counter()
     if p.input_signal in ("cartpole", "dms", "genMNIST"):
@@ -104,6 +108,7 @@ def _simulate(args) -> int:
         run = teacher_student.run(p, compare=bool(args.compare), progress=not args.quiet)
     ds = to_dataset(run, command=command)
     ds.attrs["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    ds.attrs["threads"] = threads
     for item in args.attr:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -113,6 +118,18 @@ def _simulate(args) -> int:
     if not args.quiet:
         print(f"wrote {args.out} ({run.steps_simulated:,} steps in {ds.attrs['wall_time_s']:.1f} s)", file=sys.stderr)
     return EXIT_OK
+
+
+def _set_threads(n: int | None) -> int:
+    """Use ``n`` Numba threads (None: keep Numba's number); returns the number in use."""
+    import numba
+
+    if n is not None:
+        most = numba.config.NUMBA_NUM_THREADS
+        if not 1 <= n <= most:
+            raise ParamsError("--threads", "--threads", n, f"an integer from 1 to {most} (NUMBA_NUM_THREADS)")
+        numba.set_num_threads(n)
+    return numba.get_num_threads()
 
 
 def keys_table() -> str:

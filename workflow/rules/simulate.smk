@@ -187,7 +187,7 @@ rule fig4_simulate:
         "logs/fig4/runs/R{n_rep}_E{n_err}/group{group}.log",
     benchmark:
         "results/benchmarks/fig4/runs/R{n_rep}_E{n_err}/group{group}.tsv"
-    threads: 1
+    threads: config["fig4"]["threads_per_job"]
     resources:
         runtime=genmnist_runtime,
         # measured peak: 410 MB for a 10-1000-784 seed
@@ -229,7 +229,7 @@ rule fig5_simulate:
         "logs/fig5/runs/{site}/sigma{sigma}/group{group}.log",
     benchmark:
         "results/benchmarks/fig5/runs/{site}/sigma{sigma}/group{group}.tsv"
-    threads: 1
+    threads: config["fig4"]["threads_per_job"]
     resources:
         runtime=genmnist_runtime,
         # measured peak: 410 MB for a 10-1000-784 seed

@@ -13,7 +13,7 @@ import numpy as np
 from numba.core import errors
 from numba.extending import overload
 
-from . import ann, dpc, errormc, sacramento
+from . import ann, dpc, errormc, layered, sacramento
 from .activations import dphi, phi
 from .common import U, inline_jit, jit
 from .structs import (
@@ -52,6 +52,18 @@ def _step_of_model(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_
                 model_step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw)
             return impl
     raise errors.TypingError(f"step(): {net} is not a network type")
+
+
+def settle(net, st):
+    """Apply a forward update the step deferred (layered.settle_pending); nothing for other network types."""
+    raise NotImplementedError("settle() runs inside compiled code only")
+
+
+@overload(settle, jit_options=dict(cache=True))
+def _settle_of_model(net, st):
+    if isinstance(net, NETWORK_TYPES[LAYERED_ERRORMC]):
+        return lambda net, st: layered.settle_pending(net, st)
+    return lambda net, st: None
 
 
 @jit
@@ -116,6 +128,7 @@ def count_and_record(net, st, rec, phase, Y, n):
     if rec.counter[0] == rec.every:
         rec.counter[0] = 0
         if rec.counter[1] < rec.step.shape[0]:
+            settle(net, st)
             snapshot(net, st, rec, phase, Y, n)
 
 
@@ -145,6 +158,7 @@ def run_phase(net, st, rec, X, Y, inject, synapse, learn_w, learn_lat, store_dw,
             count_and_record(net, st, rec, phase, Y, n)
         if mse_out.shape[0] > 0:
             mse_out[n] = mse(net, st, Y, n)
+    settle(net, st)  # outside a phase, W and B are the separate passes' (nothing pending)
 
 
 @jit

@@ -6,13 +6,14 @@ gated by W_IP phi' when ``varphi_transfer`` is on; the output error units are dr
 Order of operations and floating-point evaluation order follow spec/models.md §2.1, §2.3 and §2.6.
 """
 
+from numba import njit, prange
+
 from .common import (
     U,
     apply_increments,
     copy,
     fill,
     forward_drive,
-    forward_pass_fused,
     forward_updates,
     inline_jit,
     jit,
@@ -23,6 +24,7 @@ from .common import (
     rep_prospective,
     take_input,
 )
+from .layered import forward_sweep, settle_pending
 
 
 @inline_jit
@@ -37,61 +39,68 @@ def feedback_input(net, st, only_frozen):
 
 
 @inline_jit
-def error_dendrites(net, st):
-    """From the feedback f = B rI: hidden error dendrites vden = (W_IP phi') * f (or f); apical vapi = B_PI rI."""
+def lateral_products(net, st, Y, n, inject):
+    """The lateral mat-vecs, which need nothing of this step's feedback: W_IP phi' of hidden areas (into
+    vden, with ``varphi_transfer``), the apical input vapi = B_PI rI and, with a target, the output error
+    units' drive W_IP (gntgt phi' (target - r)) (into duI)."""
     WIP, WIP_ptr, WIP_rows, WIP_cols = net.WIP, net.WIP_ptr, net.WIP_rows, net.WIP_cols
     BPI, BPI_ptr, BPI_rows, BPI_cols = net.BPI, net.BPI_ptr, net.BPI_rows, net.BPI_cols
     pop_off, rep_off = net.pop_off, net.rep_off
-    fb, rI, d, vden, vapi = st.fb, st.rI, st.d, st.vden, st.vapi
+    rI, d, vden, vapi, duI, rates = st.rI, st.d, st.vden, st.vapi, st.duI, st.rates
     L = net.n_areas
-    for a in range(1, L):
-        e0 = pop_off[a]
-        e1 = pop_off[a + 1]
-        if net.varphi_transfer:
-            for i in range(e0, e1):
+    if net.varphi_transfer:
+        for a in range(1, L):
+            for i in range(pop_off[a], pop_off[a + 1]):
                 vden[U(i)] = 0.0
-            matvec_add(WIP, WIP_ptr[a], WIP_rows[a], WIP_cols[a], d, rep_off[a], vden, e0)
-            for i in range(e0, e1):
-                vden[U(i)] = vden[U(i)] * fb[U(i)]
-        else:
-            for i in range(e0, e1):
-                vden[U(i)] = fb[U(i)]
+            matvec_add(WIP, WIP_ptr[a], WIP_rows[a], WIP_cols[a], d, rep_off[a], vden, pop_off[a])
     fill(vapi, 0.0)
     for a in range(1, L + 1):
         matvec_add(BPI, BPI_ptr[a], BPI_rows[a], BPI_cols[a], rI, pop_off[a], vapi, rep_off[a])
+    if inject:
+        # v = gntgt phi'(u_breve) (target - r) once, then a plain mat-vec W_IP v: the reference's
+        # gntgt W_IP diag(phi') (target - r) up to the order of rounding (its BLAS sums in its own order too)
+        e0 = pop_off[L]
+        r0 = rep_off[L]
+        nc = WIP_cols[L]
+        n_in = net.area_off[1]
+        v = st.tmp
+        for j in range(nc):
+            jj = U(j)
+            v[U(r0) + jj] = net.gntgt * (d[U(r0) + jj] * (Y[n, j] - rates[U(n_in + r0) + jj]))
+        for i in range(WIP_rows[L]):
+            duI[U(e0 + i)] = 0.0
+        matvec_add(WIP, WIP_ptr[L], WIP_rows[L], nc, v, r0, duI, e0)
+
+
+@inline_jit
+def error_dendrites(net, st):
+    """Hidden error dendrites from the feedback f = B rI: vden = (W_IP phi') * f, or f itself."""
+    fb, vden, pop_off = st.fb, st.vden, net.pop_off
+    for a in range(1, net.n_areas):
+        if net.varphi_transfer:
+            for i in range(pop_off[a], pop_off[a + 1]):
+                vden[U(i)] = vden[U(i)] * fb[U(i)]
+        else:
+            for i in range(pop_off[a], pop_off[a + 1]):
+                vden[U(i)] = fb[U(i)]
 
 
 @inline_jit
 def somatic_increments(net, st, Y, n, inject):
     """du of hidden error units, of output error units (target or decay) and of representation units."""
-    uI, duI, vden, u, du, vbas, vapi, d, rates = st.uI, st.duI, st.vden, st.u, st.du, st.vbas, st.vapi, st.d, st.rates
+    uI, duI, vden, u, du, vbas, vapi = st.uI, st.duI, st.vden, st.u, st.du, st.vbas, st.vapi
     pop_off, rep_off, tau_err, tau_rep = net.pop_off, net.rep_off, net.tau_err, net.tau_rep
-    WIP = net.WIP
     L = net.n_areas
-    n_in = net.area_off[1]
-    dt, gden, gntgt, gbas, gapi = net.dt, net.gden, net.gntgt, net.gbas, net.gapi
+    dt, gden, gbas, gapi = net.dt, net.gden, net.gbas, net.gapi
     for a in range(1, L):
         tau = tau_err[a]
         for i in range(pop_off[a], pop_off[a + 1]):
             duI[U(i)] = dt * ((tau * (gden * vden[U(i)]) - uI[U(i)]) / tau)
     e0 = pop_off[L]
-    if inject:
+    if inject:  # duI holds W_IP v (lateral_products)
         tau = tau_err[L]
-        p = net.WIP_ptr[L]
-        nc = net.WIP_cols[L]
-        r0 = rep_off[L]
-        rows = net.WIP_rows[L]
-        # v = gntgt phi'(u_breve) (target - r) once, then a plain mat-vec W_IP v: the reference's
-        # gntgt W_IP diag(phi') (target - r) up to the order of rounding (its BLAS sums in its own order too)
-        v = st.tmp
-        for j in range(nc):
-            jj = U(j)
-            v[U(r0) + jj] = gntgt * (d[U(r0) + jj] * (Y[n, j] - rates[U(n_in + r0) + jj]))
-        for i in range(rows):
-            duI[U(e0 + i)] = 0.0
-        matvec_add(WIP, p, rows, nc, v, r0, duI, e0)
-        for i in range(rows):
-            duI[U(e0 + i)] = dt * ((tau * duI[U(e0 + i)] - uI[U(e0 + i)]) / tau)
+        for i in range(e0, pop_off[L + 1]):
+            duI[U(i)] = dt * ((tau * duI[U(i)] - uI[U(i)]) / tau)
     else:
         tau = net.tau_out_notgt
         for i in range(e0, pop_off[L + 1]):
@@ -117,10 +126,26 @@ def decay_to_identity(M, ptr, rows, cols, eta, dt, L):
                 M[idx] += f * (M[idx] - (1.0 if i == j else 0.0))
 
 
+@njit(cache=True, error_model="numpy", parallel=True)
+def fused_dendrites(net, st, Y, n, inject):
+    """Step 5 of a large layered network: the forward sweep (with the feedback through the rebuilt blocks)
+    and the lateral mat-vecs, two independent streams over memory, run as two tasks: on two threads when
+    Numba has them (``numba.set_num_threads``), where a single core cannot draw the memory bandwidth both do."""
+    for task in prange(2):
+        if task == 0:
+            feedback_input(net, st, True)
+            forward_sweep(net, st)
+        else:
+            lateral_products(net, st, Y, n, inject)
+
+
 @inline_jit
 def step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, may_fuse):
     """Advance one dt with input X[n] and, if ``inject``, target Y[n].  ``may_fuse`` (a constant per
     compiled step) says whether the network is a large layered one with BP feedback, where step 5 may fuse."""
+    fused = may_fuse and synapse and learn_w and not store_dw and not net.dw_low_pass
+    if may_fuse and not fused:
+        settle_pending(net, st)  # a no-op unless the steps before were fused (the engine settles after phases)
     # 1. buffers of the previous step (rates_old holds x_old and r_old)
     copy(st.rates_old, st.rates)
     copy(st.vbas_old, st.vbas)
@@ -133,15 +158,15 @@ def step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, m
     copy(st.uI_prev, st.uI)
     # 5. dendrites; with plain BP learning in a large layered network (structs.LAYERED_ERRORMC: the
     #    networks of Figs. 4-5), one sweep over the forward weights also does the feedback input through
-    #    the rebuilt blocks and step 7's feedback rebuild and weight update.  Small networks, whose weights
-    #    stay in cache, are as fast or faster in separate passes.
-    fused = may_fuse and synapse and learn_w and not store_dw and not net.dw_low_pass
+    #    the rebuilt blocks and step 7's feedback rebuild and weight update (deferred to the next sweep,
+    #    kernels/layered.py).  Small networks, whose weights stay in cache, are as fast or faster in
+    #    separate passes.
     if fused:
-        feedback_input(net, st, True)
-        forward_pass_fused(net, st)
+        fused_dendrites(net, st, Y, n, inject)
     else:
         forward_drive(net, st.rates, st.vbas)
         feedback_input(net, st, False)
+        lateral_products(net, st, Y, n, inject)
     error_dendrites(net, st)
     # 6. somatic increments
     somatic_increments(net, st, Y, n, inject)

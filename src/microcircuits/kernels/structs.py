@@ -60,6 +60,8 @@ STATE_FIELDS = [
     "uI", "uI_prev", "uI_breve", "rI", "rI_old", "duI",  # second population
     "vbas", "vbas_old", "vapi", "vapi_old",    # dendrites of representation units
     "vden", "vden_old", "fb", "tmp",           # dendrites of the second population, feedback, scratch
+    # a forward update deferred to the next step (kernels/layered.py): flag, post and pre factors
+    "pending", "post_pending", "pre_pending",
 ]
 
 Network = namedtuple("Network", NETWORK_FIELDS)
@@ -72,9 +74,9 @@ def _fields(self, fields):
 
 # One StructRef type per model: the type of a network says which step function runs it, so every loop is
 # compiled (and cached) per model through ordinary type dispatch.  Large layered errormc networks with BP
-# feedback have a type of their own, whose step carries the fused forward sweep (common.forward_pass_fused):
-# it pays when the weights stream from memory (10-1000-784: -10 to -30 % per step), not when they sit in
-# cache (10-200-784: equal), and a small network is slower with it (4-2-1: +35 % per step).
+# feedback have a type of their own, whose step carries the fused forward sweep (layered.forward_sweep) and
+# runs it beside the lateral products on two threads if it has them: it pays when the weights stream from
+# memory (10-1000-784), not when they sit in cache (10-200-784: equal), and a small network is slower with it.
 @structref.register
 class ErrormcNetwork(types.StructRef):
     preprocess_fields = _fields

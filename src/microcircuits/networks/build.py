@@ -582,7 +582,8 @@ def initial_state(c: Circuit, net: Network) -> State:
     return State(rates=rates, rates_old=rates.copy(), u=u.copy(), u_prev=u.copy(), u_breve=u.copy(), d=z(nr),
                  du=z(nr), uI=uI.copy(), uI_prev=uI.copy(), uI_breve=uI.copy(), rI=rI, rI_old=rI.copy(),
                  duI=z(ne), vbas=z(nr), vbas_old=z(nr), vapi=z(nr), vapi_old=z(nr), vden=z(ne), vden_old=z(ne),
-                 fb=z(ne), tmp=z(nr))
+                 fb=z(ne), tmp=z(nr),
+                 pending=np.zeros(1, dtype=np.int64), post_pending=z(nr), pre_pending=z(n_in + nr))
 
 
 # ---------------------------------------------------------------------------------------------------------
