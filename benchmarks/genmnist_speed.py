@@ -121,13 +121,13 @@ def main(argv=None) -> None:
     for n_rep, n_err in NETS:
         nbytes = floor_bytes(n_rep, n_err)
         floor = nbytes / (bw * 1e9) * 1e6
+        has_reference = (n_rep, n_err) == (1000, 1000)
         for t in threads:
             numba.set_num_threads(t)
             us = time_steps(n_rep, n_err, args.steps, args.repeats)
             read_floor = nbytes / (rbw[t] * 1e9) * 1e6
-            main = (n_rep, n_err) == (1000, 1000)
-            ref = f"{REFERENCE_US:10.0f}" if main else f"{'':10s}"
-            speed = f"{REFERENCE_US / us:8.0f}x" if main else f"{'':9s}"
+            ref = f"{REFERENCE_US:10.0f}" if has_reference else f"{'':10s}"
+            speed = f"{REFERENCE_US / us:8.0f}x" if has_reference else f"{'':9s}"
             head = f"10-{n_rep}-784 {n_err:5d} {floor:9.1f}" if t == 1 else f"{'':28s}"
             print(f"{head} {t:7d} {us:9.1f} {us / floor:8.2f} {us / read_floor:9.2f} {ref} {speed}", flush=True)
 
