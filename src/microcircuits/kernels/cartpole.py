@@ -14,6 +14,7 @@ import numpy as np
 
 from .common import jit
 from .engine import count_and_record, step
+from .structs import borrowed
 
 GRAVITY = 9.8
 CART_MASS = 1.0
@@ -46,6 +47,7 @@ def closed_loop(net, st, rec, record, phase, resets, next_reset, n_plant, subsim
                 states, forces, failed):
     """One closed-loop test of ``n_plant`` plant states: states[0] is the first reset state, then for
     tt = 1 .. n_plant-1 the network acts on the plant.  Returns the index of the next unused reset state."""
+    net, st, rec = borrowed(net), borrowed(st), borrowed(rec)  # owned by the caller for the whole call
     n_in = net.area_off[1]
     out = n_in + net.rep_off[net.n_areas]
     X = np.zeros((1, n_in))

@@ -3,7 +3,8 @@
 Style for speed, measured on the Fig. 3 networks: every function binds the arrays it needs to locals; hot
 loops index with unsigned integers (``U``), which spares Numba's negative-index wraparound and lets LLVM
 vectorise; mat-vecs work on four rows at once, each row still summed in order (bit-identical to the plain
-loop).  ``error_model="numpy"`` makes 0/0 a NaN as in NumPy (the angle of a zero update).
+loop); the loops that call a step borrow the records first (structs.borrowed), so that no reference counting
+runs per step.  ``error_model="numpy"`` makes 0/0 a NaN as in NumPy (the angle of a zero update).
 """
 
 from numba import njit

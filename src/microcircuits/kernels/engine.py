@@ -139,7 +139,8 @@ def run_phase(net, st, rec, X, Y, inject, synapse, learn_w, learn_lat, store_dw,
     compared with: MSE per step into ``mse_out`` (if it has rows) and into snapshots.  ``store_dw`` keeps
     each step's forward update in net.dW.  A teacher phase writes its output (rate or voltage, before each
     step, as the reference's teacher does) into ``teacher_out``."""
-    # the caller owns every argument for the whole call: borrow the arrays without reference counting
+    # the caller owns every argument for the whole call: borrow the records and arrays without reference counting
+    net, st = borrowed(net), borrowed(st)
     rec, X, Y, mse_out, teacher_out = borrowed(rec), borrowed(X), borrowed(Y), borrowed(mse_out), borrowed(teacher_out)
     L = net.n_areas
     r0 = net.rep_off[L]
@@ -230,6 +231,7 @@ def replay(net, net_rest, st, X, Y, steps_per_sample, snap_W, snap_B, snap_WIP, 
 
     ``net`` rebuilds every BP feedback block with a source (first step after loading: the snapshot's B lags
     its W by a step); ``net_rest`` (same arrays) rebuilds none: W is fixed, so B no longer changes."""
+    net, net_rest, st = borrowed(net), borrowed(net_rest), borrowed(st)  # owned by the caller for the whole call
     # flags as runtime booleans: literal True/False would compile a second copy of the model step
     on = first >= 0
     off = not on
