@@ -28,12 +28,12 @@ from step_speed import (
     best_training_step_us,  # benchmarks/ is on the path when run as a script
 )
 
-from microcircuits.networks.build import build
+from microcircuits.models import build
 from microcircuits.params import params_from_mapping
 from microcircuits.tasks.genmnist import load_digits
 from microcircuits.tasks.protocol import Sim, null_recorder
 
-REFERENCE_US = 100_000.0  # the reference: about 0.1 s per step at 10-1000-784 (spec/experiments.md section 5)
+REFERENCE_US = 100_000.0  # the reference: about 0.1 s per step at 10-1000-784 (docs/performance.md)
 NETS = [(50, 50), (1000, 1000), (50, 1000), (1000, 50)]
 FIG4 = dict(mc_model="errormc", input_signal="genMNIST", fw_connection_mode="layered", bw_connection_mode="layered",
             model_type="BP", WT_noise=0.5, activation="logistic", error_activation="linear", dt=0.01, Tpres=0.2,

@@ -4,7 +4,7 @@ For each model and network of Fig. 3 this builds the student of the reference pa
 and times steady-state training steps (target injected, plasticity on: 99.8 % of a Fig. 3 run) inside the
 compiled phase loop, after a warm-up that also compiles.  The machine is shared and noisy, so each figure is
 the minimum over ``--repeats`` runs of ``--steps`` steps.  The reference figures are the medians measured
-for the unmodified reference on a 2-vCPU VM (spec/models.md §8.3); where none was measured, the column is
+for the unmodified reference on a 2-vCPU VM (docs/models.md §8.3 and docs/performance.md); where none was measured, the column is
 empty.
 
     python benchmarks/step_speed.py [--steps 200000] [--repeats 7] [--params-dir DIR]
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from microcircuits.networks.build import build
+from microcircuits.models import build
 from microcircuits.params import load_params
 from microcircuits.tasks.protocol import Sim, null_recorder, phase
 
-REFERENCE_US = {  # learn step, median (spec/models.md §8.3)
+REFERENCE_US = {  # learn step, median (docs/models.md §8.3 and docs/performance.md)
     ("4-2-1", "errormc"): 157, ("4-2-1", "sacramento2018"): 71,
     ("32-16-8-4-2-1", "errormc"): 391, ("32-16-8-4-2-1", "sacramento2018"): 181,
 }
@@ -33,7 +33,7 @@ MODELS = ("errormc", "sacramento2018", "dPC", "ann")
 
 def default_params_dir() -> Path:
     here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "tests" / "data" / "reference" / "params", here.parent / "shared" / "reference" / "params"):
+    for candidate in (here / "tests" / "data" / "reference" / "params",):
         if candidate.is_dir():
             return candidate
     raise SystemExit("no reference parameter files found: pass --params-dir")

@@ -6,7 +6,7 @@ six closed-loop tests of 19,999 plant steps x 4 network steps).  DMS (Fig. 2b): 
 (10 epochs of 50 trials, validation before each, a test pass), trial by trial with resets.  The time is
 the wall time of the run after a warm-up run that compiles the kernels, divided by the network steps it
 simulated; plant steps, trial set-up and recording are in it.  The reference takes about 150 us per
-step for errormc 4-4-1 (spec/experiments.md, models.md section 8.3).
+step for errormc 4-4-1 (docs/performance.md).
 
     python benchmarks/task_speed.py [--seeds 10] [--repeats 3]
 """
@@ -29,7 +29,7 @@ SEEDS = [56789, 12345, 23456, 34567, 76543, 111, 222, 333, 444, 555]
 
 
 def cartpole_params(variant: str, seeds: list):
-    for base in (ROOT / "tests" / "data" / "reference" / "params", ROOT.parent / "shared" / "reference" / "params"):
+    for base in (ROOT / "tests" / "data" / "reference" / "params",):
         f = base / f"Fig2a_cartpole_{variant}_emc" / "params_errormc.json"
         if f.exists():
             return load_params(f, dict(random_seed=seeds))

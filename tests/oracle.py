@@ -1,10 +1,10 @@
 """A plain-NumPy oracle of one simulation step of each model, for checking the Numba kernels.
 
-Written from spec/models.md (sections 0-2, 9) in the simple form the reference keeps its networks in: one
+Written from docs/models.md (sections 0-2, 9) in the simple form the reference keeps its networks in: one
 matrix per area (errormc skip mode: one big forward matrix over all units including the input, and one
 upper-triangular error-feedback matrix), Python lists indexed by area number (index 0 unused or the input),
 whole-vector NumPy expressions and no attempt at speed.  It shares nothing with the kernels except the
-initial network (a :class:`microcircuits.networks.build.Circuit`), which it copies.
+initial network (a :class:`microcircuits.models.Circuit`), which it copies.
 
 Usage::
 

@@ -52,6 +52,17 @@ def test_output_records_parameters_and_provenance(written):
     assert ds.attrs["threads"] >= 1
 
 
+def test_open_run_reads_a_run_back(written):
+    """io.open_run: the dataset in memory, its parameters as a dict; the angle means as Fig. 3 takes them."""
+    from microcircuits.io import open_run
+    ds = open_run(written)
+    assert ds.attrs["params"]["random_seed"] == [56789, 12345]
+    expect = ds.angle_dw_bp.fillna(0.0).mean("replay_sample")
+    np.testing.assert_array_equal(ds.angle_dw_bp_mean.values, expect.values)
+    assert ds.angle_dw_bp_snapshot.dims == ("seed", "snapshot", "area")
+    np.testing.assert_array_equal(ds.val_loss.values, ds.val_mse.mean("val_step").values)
+
+
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "microcircuits", *args], capture_output=True, text=True)
 
@@ -90,7 +101,7 @@ def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path):
     out = tmp_path / "keep.nc"
     write_netcdf(xr.Dataset({"a": ("x", np.arange(3.0))}), out)
     bad = xr.Dataset({"a": ("x", np.arange(3.0))}, attrs={"bad": {"nested": "dict"}})  # not storable
-    with pytest.raises(Exception):
+    with pytest.raises(TypeError, match="Invalid value for attr 'bad'"):
         write_netcdf(bad, out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.nc"]
     assert xr.open_dataset(out).a.size == 3

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from microcircuits.params import params_from_mapping
+from microcircuits.params import ParamsError, params_from_mapping
 from microcircuits.tasks import dms
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "fig2b.yaml"
@@ -46,7 +46,7 @@ def test_data_sets_are_the_references():
 
 
 def test_bad_network_shape_is_refused():
-    with pytest.raises(Exception, match="DMS task needs"):
+    with pytest.raises(ParamsError, match="DMS task needs"):
         dms.run(fig2b_params(layers=[2, 2, 1], error_layers=[0, 2, 1], activation=["soft_relu", "tanh"]), progress=False)
 
 

@@ -1,4 +1,4 @@
-"""The reference's own numbers (checkpoints.json, spec/models.md §11) must come out again.
+"""The reference's own numbers (checkpoints.json, docs/models.md §11) must come out again.
 
 Both checkpoint configurations are the Fig. 3 4-2-1 files with seed 56789 and 2 epochs, run with the
 replay against backprop.  Floats from deterministic computations agree to a relative 1e-9 (in practice

@@ -8,7 +8,7 @@ import gzip
 import numpy as np
 import pytest
 
-from microcircuits.networks.build import build
+from microcircuits.models import build
 from microcircuits.params import ParamsError, load_params
 from microcircuits.tasks import genmnist
 

@@ -1,9 +1,9 @@
-"""Properties the reference's dynamics have and the kernels must keep (spec/models.md §0, §4, §9)."""
+"""Properties the reference's dynamics have and the kernels must keep (docs/models.md §0, §4, §9)."""
 
 import numpy as np
 import pytest
 
-from microcircuits.networks.build import build
+from microcircuits.models import build
 from microcircuits.tasks import teacher_student
 from microcircuits.tasks.protocol import Sim, null_recorder, phase, shuffle_pairs, validates_after
 

@@ -21,8 +21,8 @@ import numba
 import numpy as np
 import pytest
 
-from microcircuits.kernels import structs
-from microcircuits.networks.build import build
+from microcircuits.models import build
+from microcircuits.models import errormc as errormc_model
 from microcircuits.networks.layout import feedback_full, forward_full, lateral_full
 from microcircuits.params import load_params, params_from_mapping
 from microcircuits.tasks.protocol import Sim, make_recorder, null_recorder, phase
@@ -274,7 +274,7 @@ def test_errormc_fused_forward_sweep(case, monkeypatch):
     takes it (its network type says so) and still agrees with the oracle in every phase."""
     file, changes, target = FUSED_CASES[case]
     changes = dict(changes)
-    monkeypatch.setattr(structs, "FUSE_MIN_WEIGHTS", 0)
+    monkeypatch.setattr(errormc_model, "FUSED_SWEEP_MIN_WEIGHTS", 0)
     if file is None:
         net = changes.pop("net")
         p = params_from_mapping(mapping(net, "errormc", **changes))
@@ -282,8 +282,7 @@ def test_errormc_fused_forward_sweep(case, monkeypatch):
         p = load_params(PARAMS / file, dict(random_seed=[SEED], **changes))
     seen = {}
     run_case(p, RATE_TARGET[target], inspect=seen)
-    assert structs.kernel_kind(seen["sim"].net) == structs.LAYERED_ERRORMC
-    assert isinstance(seen["sim"].knet, structs._LayeredErrormcProxy)
+    assert seen["sim"].kernel == "errormc_layered"
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -295,9 +294,9 @@ def test_fused_sweep_gives_the_separate_passes_bits(error_layers, threads, monke
     p = load_params(PARAMS / "Fig4_populations/params.json", dict(random_seed=[SEED], layers=[10, 12, 20],
                                                                   error_layers=error_layers))
     plain = Sim.of(build(p, SEED))
-    monkeypatch.setattr(structs, "FUSE_MIN_WEIGHTS", 0)
+    monkeypatch.setattr(errormc_model, "FUSED_SWEEP_MIN_WEIGHTS", 0)
     fused = Sim.of(build(p, SEED))
-    assert isinstance(fused.knet, structs._LayeredErrormcProxy) and isinstance(plain.knet, structs._ErrormcProxy)
+    assert fused.kernel == "errormc_layered" and plain.kernel == "errormc"
     recs = [make_recorder(s.net, 40, 7, {"W", "B", "u", "rI"}) for s in (plain, fused)]
     before = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
@@ -320,10 +319,10 @@ def test_small_layered_networks_take_separate_passes():
     """Without forcing, a small layered network runs the plain errormc step, a 10-1000-784 one the fused."""
     small_net = build(load_params(PARAMS / "Fig4_populations/params.json", dict(layers=[10, 12, 20],
                                                                                error_layers=[0, 12, 20])), SEED)
-    assert structs.kernel_kind(Sim.of(small_net).net) == 0
+    assert Sim.of(small_net).kernel == "errormc"
     large = Sim.of(build(load_params(PARAMS / "Fig4_populations/params.json"), SEED))
     assert large.net.W.size == 10 * 1000 + 1000 * 784
-    assert structs.kernel_kind(large.net) == structs.LAYERED_ERRORMC
+    assert large.kernel == "errormc_layered"
 
 
 @pytest.mark.parametrize("rep_look, err_look, rate_rule", [

@@ -32,7 +32,7 @@ def load_untrained(net, model):
 def test_long_oracle_run_on_the_deepest_network():
     """About 19 000 steps of the 32-16-8-4-2-1 error microcircuit against the NumPy oracle: round-off does
     not grow into a difference over a long run."""
-    from microcircuits.networks.build import build
+    from microcircuits.models import build
     from microcircuits.tasks.protocol import Sim, null_recorder, phase
 
     from .oracle import make_oracle

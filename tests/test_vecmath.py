@@ -11,8 +11,8 @@ from numba import njit
 
 from microcircuits.kernels import vecmath
 from microcircuits.kernels.common import VECTOR_AREA
-from microcircuits.kernels.structs import borrowed, kernel_network
-from microcircuits.networks.build import build
+from microcircuits.kernels.structs import borrowed  # the plumbing under test
+from microcircuits.models import build
 from microcircuits.params import params_from_mapping
 from microcircuits.tasks.protocol import Sim, null_recorder, phase
 
@@ -122,7 +122,7 @@ def test_kernel_views_share_and_keep_the_python_arrays():
 
     eta = np.ones_like(sim.net.eta_fw)
     alive = weakref.ref(eta)
-    view = kernel_network(sim.net, eta_fw=eta)
+    view = sim.view(eta_fw=eta)
     del eta
     gc.collect()
     assert alive() is not None  # held by the kernel record, which borrows its memory

@@ -46,12 +46,16 @@ def job_counts(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
 
 
-def assert_figure_made(repo: Path, fig: str, notebook: str) -> None:
+SMOKE = Path("results") / "smoke"  # outputs of scale smoke (config/scales/smoke.yaml)
+
+
+def assert_figure_made(repo: Path, fig: str) -> None:
     """The figure's files exist and its notebook executed without an error."""
-    out = repo / "results" / fig
-    for f in (f"{fig}.pdf", f"{fig}.png", f"{notebook}.html", f"{fig}.nc"):
+    out = repo / SMOKE / fig
+    for f in (f"{fig}.pdf", f"{fig}.png", f"{fig}.html", f"{fig}.nc"):
         assert (out / f).stat().st_size > 1000, f
-    nb = json.loads((out / f"{notebook}.ipynb").read_text())
+    nb = json.loads((out / f"{fig}.ipynb").read_text())
+    assert not nb["metadata"]["papermill"].get("exception")
     assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
 
 
@@ -69,7 +73,7 @@ def test_lint_is_clean(repo):
 def test_dry_run_of_all(repo, profile):
     r = snakemake(repo, "-n", "all", "--forceall", *profile)
     counts = job_counts(r.stdout)
-    assert counts["fig3_simulate"] == 40 and counts["index"] == 1
+    assert counts["fig3_simulate"] == 40 and counts["notebook"] == 5
     assert counts["fig2a_simulate"] == 2 and counts["fig2b_simulate"] == 1
     assert counts["fig4_simulate"] == 160 and counts["fig5_simulate"] == 80  # sigma = 0 comes from Fig. 4
     assert counts["numba_warmup"] == 7  # four models, the cart-pole loop, DMS and genMNIST
@@ -77,10 +81,26 @@ def test_dry_run_of_all(repo, profile):
         assert "Group job fig3_sims" in r.stdout
 
 
+def test_a_new_figure_is_four_files(tmp_path):
+    """docs/extending.md: a figure is a registry entry, a config file, a rule module and a notebook.  A copy
+    of Fig. 2b under a new name, made of exactly those four, plans its jobs and its notebook."""
+    repo = workflow_copy(tmp_path)
+    (repo / "config" / "figZ.yaml").write_text((repo / "config" / "fig2b.yaml").read_text().replace("fig2b:", "figZ:"))
+    module = (repo / "workflow" / "rules" / "fig2b.smk").read_text()
+    (repo / "workflow" / "rules" / "figZ.smk").write_text(module.replace("FIG2B", "FIGZ").replace("fig2b", "figZ"))
+    shutil.copy(repo / "notebooks" / "fig2b_dms.ipynb", repo / "notebooks" / "figZ_copy.ipynb")
+    registry = yaml.safe_load((repo / "workflow" / "figures.yaml").read_text())
+    registry["figures"]["figZ"] = dict(title="Fig. Z", notebook="notebooks/figZ_copy.ipynb", caption="A copy.")
+    (repo / "workflow" / "figures.yaml").write_text(yaml.safe_dump(registry))
+    counts = job_counts(snakemake(repo, "-n", "figZ", "--config", "scale=smoke").stdout)
+    assert counts == {"figZ_job_params": 1, "numba_warmup": 1, "figZ_simulate": 1, "notebook": 1, "figZ": 1}
+    assert "figZ_simulate" in job_counts(snakemake(repo, "-n", "all", "--config", "scale=smoke").stdout)
+
+
 def test_config_errors_are_readable(repo):
     r = snakemake(repo, "-n", "fig3", "--config", "scale=huge", check=False)
     assert r.returncode != 0
-    assert "config/config.yaml: scale: 'huge' is not one of ['paper', 'smoke']" in r.stdout + r.stderr
+    assert "--config: scale: 'huge' is not one of ['paper', 'smoke']" in r.stdout + r.stderr
     cfg_file = repo / "config" / "fig3.yaml"
     text = cfg_file.read_text()
     cfg_file.write_text(text.replace("  seeds_per_job: 10", "  seeds_per_job: 0"))
@@ -158,26 +178,27 @@ def smoke(repo) -> Path:
 
 def test_smoke_fig2_makes_both_figures(smoke):
     repo = smoke
-    assert_figure_made(repo, "fig2a", "fig2a_cartpole")
-    assert_figure_made(repo, "fig2b", "fig2b_dms")
-    ds = xr.open_dataset(repo / "results" / "fig2a" / "fig2a.nc")
+    assert_figure_made(repo, "fig2a")
+    assert_figure_made(repo, "fig2b")
+    ds = xr.open_dataset(repo / SMOKE / "fig2a" / "fig2a.nc")
     assert ds.failures.dims == ("variant", "seed", "test") and list(ds.variant.values) == ["ideal", "tanh"]
     assert ds.sizes["seed"] == 3 and ds.sizes["test"] == 3 and ds.attrs["scale"] == "smoke"
     assert ds.teacher_penalty.dims == ("variant", "cp_step")
-    dms = xr.open_dataset(repo / "results" / "fig2b" / "fig2b.nc")
+    dms = xr.open_dataset(repo / SMOKE / "fig2b" / "fig2b.nc")
     assert dms.mse_val.dims == ("seed", "epoch", "val_trial") and dms.attrs["scale"] == "smoke"
-    index = (repo / "results" / "index.html").read_text()
-    assert 'href="fig2a/fig2a_cartpole.html"' in index and 'src="fig2b/fig2b.png"' in index
+    index = (repo / SMOKE / "index.html").read_text()
+    assert 'href="fig2a/fig2a.html"' in index and 'src="fig2b/fig2b.png"' in index
+    assert not (repo / "results" / "fig2a").exists()  # smoke outputs never land among the paper's
 
 
 def test_smoke_fig4_fig5_make_their_figures(smoke):
     repo = smoke
-    assert_figure_made(repo, "fig4", "fig4_populations")
-    assert_figure_made(repo, "fig5", "fig5_noise")
-    ds = xr.open_dataset(repo / "results" / "fig4" / "fig4.nc")
+    assert_figure_made(repo, "fig4")
+    assert_figure_made(repo, "fig5")
+    ds = xr.open_dataset(repo / SMOKE / "fig4" / "fig4.nc")
     assert ds.test_loss.dims == ("n_rep", "n_err", "seed") and ds.test_loss.shape == (2, 2, 2)  # smoke: the corners
     assert ds.reconstruction.dims == ("n_rep", "n_err", "seed", "digit", "pixel")
-    f5 = xr.open_dataset(repo / "results" / "fig5" / "fig5.nc")
+    f5 = xr.open_dataset(repo / SMOKE / "fig5" / "fig5.nc")
     assert list(f5.sigma.values) == [0.0, 0.1, 0.3, 0.5, 1.0] and set(f5.site.values) == {"rep", "error"}
     baseline = ds.test_loss.sel(n_rep=1000, n_err=1000).values
     np.testing.assert_array_equal(f5.test_loss.sel(site="rep", sigma=0.0).values, baseline)  # reused, not rerun
@@ -189,19 +210,34 @@ def test_smoke_fig4_fig5_make_their_figures(smoke):
 
 
 def test_smoke_fig3_makes_the_figure(smoke):
-    out = smoke / "results" / "fig3"
-    for name in ("fig3.pdf", "fig3.png", "fig3_multilayer.html", "fig3.nc"):
-        assert (out / name).stat().st_size > 1000, name
-    nb = json.loads((out / "fig3_multilayer.ipynb").read_text())
-    assert not nb["metadata"]["papermill"].get("exception")
-    assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
-    ds = xr.open_dataset(out / "fig3.nc")
+    assert_figure_made(smoke, "fig3")
+    ds = xr.open_dataset(smoke / SMOKE / "fig3" / "fig3.nc")
     assert dict(ds.test_loss.sizes) == {"net": 5, "model": 4, "variant": 2, "seed": 2}
     assert ds.angle_dw_bp.dims == ("net", "model", "variant", "seed", "area")
     assert (ds.angle_dw_bp.sel(model="ann", variant="trained").fillna(0) == 0).all()
-    index = (smoke / "results" / "index.html").read_text()
-    assert 'href="fig3/fig3_multilayer.html"' in index and 'src="fig3/fig3.png"' in index
+    assert list(ds.model_label.values) == ["ANN", "error MC", "dendritic hPC", "Sacramento et al. 2018"]
+    index = (smoke / SMOKE / "index.html").read_text()
+    assert 'href="fig3/fig3.html"' in index and 'src="fig3/fig3.png"' in index
     assert "git revision" in index and "eta_fw" in index
+
+
+def test_outputs_speak_one_vocabulary(smoke):
+    """Every run and figure file: a long_name on every variable and coordinate, UDUNITS units, the same
+    dimension names everywhere, and a history that grows with every step that made the file."""
+    cf_units = pytest.importorskip("cf_units")
+    files = sorted((smoke / SMOKE).rglob("*.nc"))
+    assert len(files) > 40
+    for f in files:
+        with xr.open_dataset(f) as ds:
+            for name, var in {**ds.coords, **ds.data_vars}.items():
+                assert "long_name" in var.attrs, f"{f.relative_to(smoke)}: {name} has no long_name"
+                if "units" in var.attrs:
+                    cf_units.Unit(var.attrs["units"])  # raises on anything UDUNITS cannot parse
+            assert not {"err_unit", "steps"} & set(ds.dims)
+            assert "Conventions" not in ds.attrs  # see io/netcdf.py: CF's attributes, no CF version claimed
+    with xr.open_dataset(smoke / SMOKE / "fig3" / "fig3.nc") as ds:
+        history = ds.attrs["history"].splitlines()
+        assert "snakemake fig3_aggregate" in history[0] and any("microcircuits simulate" in h for h in history[1:])
 
 
 def test_changed_parameter_reruns_exactly_its_jobs(smoke):
@@ -215,7 +251,7 @@ def test_changed_parameter_reruns_exactly_its_jobs(smoke):
         cfg_file.write_text(text)
     # the trained errormc and ann 4-2-1 jobs (both have eta_fw [2, 0.2]); untrained ones have zeros anyway
     assert counts["fig3_job_params"] == 2 and counts["fig3_simulate"] == 2
-    assert counts["fig3_aggregate"] == 1 and counts["fig3_notebook"] == 1
+    assert counts["fig3_aggregate"] == 1 and counts["notebook"] == 1
 
 
 def test_code_change_reruns_the_simulations(smoke):
@@ -229,4 +265,4 @@ def test_snakemake_report(smoke):
     snakemake(smoke, "--report", "report.zip", "fig3", "--config", "scale=smoke")
     import zipfile
     names = zipfile.ZipFile(smoke / "report.zip").namelist()
-    assert any(n.endswith("fig3.png") for n in names) and any(n.endswith("fig3_multilayer.html") for n in names)
+    assert any(n.endswith("fig3.png") for n in names) and any(n.endswith("fig3.html") for n in names)

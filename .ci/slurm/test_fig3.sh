@@ -26,7 +26,7 @@ timeout -k 30 1500 "$python" -m snakemake --profile slurm fig3 --config scale=sm
 elapsed=$(( $(date +%s) - start ))
 
 fail() { echo "test_fig3.sh: $*" >&2; tail -30 snakemake.log >&2; exit 1; }
-for f in results/fig3/fig3.pdf results/fig3/fig3.png results/fig3/fig3_multilayer.html results/fig3/fig3.nc results/index.html; do
+for f in results/smoke/fig3/fig3.pdf results/smoke/fig3/fig3.png results/smoke/fig3/fig3.html results/smoke/fig3/fig3.nc results/smoke/index.html; do
     [ -s "$f" ] || fail "missing output $f"
 done
 submitted=$(grep -c "has been submitted with SLURM jobid" snakemake.log || true)
@@ -35,9 +35,9 @@ grep -q "Group job fig3_sims" snakemake.log || fail "simulations were not groupe
 ls logs/slurm/*/*.log > /dev/null 2>&1 || ls -R logs/slurm > /dev/null 2>&1 || fail "no slurm job logs under logs/slurm"
 "$python" - <<'PY'
 import json, xarray as xr
-nb = json.load(open("results/fig3/fig3_multilayer.ipynb"))
+nb = json.load(open("results/smoke/fig3/fig3.ipynb"))
 assert not nb["metadata"]["papermill"].get("exception"), "the notebook raised"
-ds = xr.open_dataset("results/fig3/fig3.nc")
+ds = xr.open_dataset("results/smoke/fig3/fig3.nc")
 assert dict(ds.test_loss.sizes) == {"net": 5, "model": 4, "variant": 2, "seed": 2}, dict(ds.test_loss.sizes)
 PY
-echo "slurm fig3 (smoke): ok in ${elapsed} s, ${submitted} slurm jobs; outputs in $work/results"
+echo "slurm fig3 (smoke): ok in ${elapsed} s, ${submitted} slurm jobs; outputs in $work/results/smoke"

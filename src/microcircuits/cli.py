@@ -88,25 +88,15 @@ def _simulate(args) -> int:
     threads = _set_threads(args.threads)
     command = "microcircuits " + " ".join(map(str, args.argv))
     t0 = time.perf_counter()
-    if p.input_signal in ("cartpole", "dms", "genMNIST"):
-        if args.compare:
-            raise ParamsError(p.source, "--compare", args.compare,
-                              f"the comparison with backprop is for the teacher-student task, not input_signal '{p.input_signal}'")
-        if p.input_signal == "cartpole":
-            from .io.cartpole import cartpole_dataset as to_dataset
-            from .tasks import cartpole as task
-        elif p.input_signal == "dms":
-            from .io.dms import dms_dataset as to_dataset
-            from .tasks import dms as task
-        else:
-            from .io.genmnist import genmnist_dataset as to_dataset
-            from .tasks import genmnist as task
-        run = task.run(p, progress=not args.quiet)
-    else:
-        from .io.netcdf import teacher_student_dataset as to_dataset
-        from .tasks import teacher_student
-        run = teacher_student.run(p, compare=bool(args.compare), progress=not args.quiet)
-    ds = to_dataset(run, command=command)
+    from .io import DATASETS
+    from .tasks import TASKS
+    if args.compare and p.input_signal != "step":
+        raise ParamsError(p.source, "--compare", args.compare,
+                          f"the comparison with backprop is for the teacher-student task, not input_signal '{p.input_signal}'")
+    task = TASKS[p.input_signal]
+    run = (task.run(p, compare=bool(args.compare), progress=not args.quiet) if args.compare
+           else task.run(p, progress=not args.quiet))
+    ds = DATASETS[p.input_signal](run, command=command)
     ds.attrs["wall_time_s"] = round(time.perf_counter() - t0, 3)
     ds.attrs["threads"] = threads
     for item in args.attr:

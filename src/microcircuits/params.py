@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import yaml
 
-MODELS = ("errormc", "sacramento2018", "dPC", "ann")
+from .models import MODELS
 ACTIVATIONS = ("linear", "relu", "soft_relu", "logistic", "tanh", "hard_sigmoid")
 CONNECTION_MODES = ("layered", "skip")
 ETA_CONVERSIONS = ("fill_diag", "fill_all", "fill_scaled")
@@ -167,11 +167,11 @@ def key(check, default=None, doc="", status="live", required=False):
 
 @dataclass(frozen=True)
 class Params:
-    """One experiment's parameters, validated.  Field docs give units and meaning (spec/models.md §7)."""
+    """One experiment's parameters, validated.  Field docs give units and meaning (docs/parameters.md)."""
 
     # model
-    mc_model: str | None = key(choice(MODELS), required=True, doc="student model")
-    teacher_mc_model: str | None = key(choice(MODELS), doc="teacher model (default: mc_model)")
+    mc_model: str | None = key(choice(tuple(MODELS)), required=True, doc="student model")
+    teacher_mc_model: str | None = key(choice(tuple(MODELS)), doc="teacher model (default: mc_model)")
     model_type: str = key(choice(("BP", "FA")), "BP", "feedback: BP (noisy transpose refreshed every plastic step) or FA (fixed random)")
     layers: tuple | None = key(int_list(1, 2), required=True, doc="units per area, input first")
     error_layers: tuple | None = key(int_list(0, 2), doc="error units per area (errormc; entry 0 ignored; default = layers)")
@@ -379,21 +379,19 @@ def _check_consistency(p: Params) -> None:
     L = p.n_areas
     if p.error_layers is not None and len(p.error_layers) != len(p.layers):
         raise err("error_layers", f"expected {len(p.layers)} entries, one per entry of 'layers' {list(p.layers)}")
-    if p.mc_model == "errormc" and p.error_layers is not None and min(p.error_layers[1:]) < 1:
-        raise err("error_layers", "errormc needs at least one error unit per area (entries 1..L >= 1)")
     for k in ("activation", "error_activation", "activation_derivative"):
         v = getattr(p, k)
         if v is not None and not isinstance(v, str) and len(v) != L:
             raise err(k, f"expected one name or a list of {L} names (one per area 1..{L})")
+    fam = MODELS[p.mc_model]
     eta = p.eta_fw
     if eta and isinstance(eta[0], tuple):
-        if not (p.mc_model == "errormc" and p.fw_connection_mode == "skip"):
-            raise err("eta_fw", f"a 2-D learning-rate matrix needs mc_model errormc with fw_connection_mode skip; expected a list of {L} numbers")
-        if len(eta) != L or any(len(row) != L for row in eta):
-            raise err("eta_fw", f"expected an {L} x {L} matrix (post area x pre area)")
+        if fam.layered_only:
+            raise err("eta_fw", f"a 2-D learning-rate matrix needs a model with skip connections (errormc); "
+                      f"expected a list of {L} numbers")
     elif len(eta) != L:
         raise err("eta_fw", f"expected {L} numbers, one per area 1..{L} (layers {list(p.layers)})")
-    n_lat = {"errormc": L, "sacramento2018": L - 1, "dPC": L - 1, "ann": 0}[p.mc_model]
+    n_lat = fam.lateral_populations(L)
     for k in ("eta_IP", "eta_PI"):
         if getattr(p, k) and len(getattr(p, k)) < n_lat:
             raise err(k, f"expected at least {n_lat} numbers for {p.mc_model} with {L} areas")
@@ -406,14 +404,8 @@ def _check_consistency(p: Params) -> None:
     if p.settling_steps > p.dataset_size * p.steps_per_sample and p.input_signal in ("step", "cartpole"):
         raise err("settling_time", f"settling needs {p.settling_steps} steps but the training set has only "
                   f"{p.dataset_size * p.steps_per_sample} (dataset_size x Tpres/dt)")
-    if p.init_realistic_connectivity and p.mc_model == "errormc":
-        if p.fw_connection_mode != "skip" or p.bw_connection_mode != "skip":
-            raise err("init_realistic_connectivity", "needs fw_connection_mode and bw_connection_mode 'skip'")
-        if L > 7:
-            raise err("layers", "realistic connectivity is defined for at most 7 non-input areas")
-    if p.mc_model == "dPC" and p.model_type == "FA":
-        raise err("model_type", "dPC supports only BP (its FA mode is broken in the reference: B = W, wrong shapes)")
-    kind_is_rate = p.rate_target if p.rate_target is not None else p.mc_model in ("errormc", "ann")
+    fam.check(p, err)
+    kind_is_rate = p.rate_target if p.rate_target is not None else fam.rate_target
     if p.rec_rate_MSE is False and kind_is_rate:
         raise err("rec_rate_MSE", "false needs a voltage target (the reference stops: 'MSE cannot be based on voltage if target is rate')")
     for k in ("copy_teacher_weights", "copy_teacher_voltages"):
@@ -422,8 +414,8 @@ def _check_consistency(p: Params) -> None:
     if p.gl + p.gbas + p.gapi <= 0 or p.gl + p.gbas <= 0:
         raise err("gl", "gl + gbas (+ gapi) must be > 0: the membrane time constants are their inverses")
     for k in ("error_activation_slope_std", "error_activation_offset_std"):
-        if getattr(p, k) is not None and p.mc_model != "errormc":
-            raise err(k, "error units exist only in errormc")
+        if getattr(p, k) is not None and not fam.has_error_units:
+            raise err(k, f"{p.mc_model} has no error units (errormc has)")
     if p.input_signal == "cartpole" and p.target_rescale_factor is None:
         raise err("target_rescale_factor", "cart-pole needs a positive number (the reference uses 76.6)")
 

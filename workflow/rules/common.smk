@@ -1,283 +1,231 @@
-"""Helpers shared by the rules: configuration checks, scales, and the figure grids expanded into jobs."""
+"""What every figure shares: the figure registry, the configuration check, output paths, seed groups, the
+simulator's code version and the Numba warm-ups, cluster runtimes, and the index page."""
 
-import sys
-from argparse import Namespace
+import hashlib
+import re
+import importlib.util
+import itertools
 from pathlib import Path
 
 import jsonschema
 import yaml
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
-from microcircuits.kernels import source_hash
+from microcircuits.models import MODELS
+
+REGISTRY = yaml.safe_load(Path(workflow.basedir, "workflow", "figures.yaml").read_text())
+FIGURES = list(REGISTRY["figures"])
+GROUPS = REGISTRY.get("groups", {})
+SCALES = ["paper", *sorted(p.stem for p in Path(workflow.basedir, "config", "scales").glob("*.yaml"))]
+NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"  # names of nets, models, variants, sites: data, never paths or code
+
+
+wildcard_constraints:
+    group=r"\d+",
+    fig="|".join(FIGURES),
 
 
 # ---------------------------------------------------------------------------------------------------------
 # configuration
 
-CONFIG_FILES = {f: f"config/{f}.yaml" for f in ("fig2a", "fig2b", "fig3", "fig4", "fig5")}  # top-level key -> file it comes from (others: config/config.yaml)
-SCHEMA = workflow.source_path("../schemas/config.schema.yaml")  # resolved relative to this file
+# types every figure's schema may use ($defs of workflow/schemas/config.schema.yaml)
+SCHEMA = yaml.safe_load(Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml").read_text())
+FIGURE_SCHEMAS = {}  # figure -> the JSON schema of its section (each rule module adds its own)
+
+
+def config_source(path):
+    """Where a configuration value came from: the command line, the scale's overlay or the figure's file."""
+    overrides = workflow.config_settings.config or {}
+    node = overrides
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            break
+        node = node[key]
+    else:
+        return "--config"
+    top = path[0] if path else None
+    if config.get("scale", "paper") != "paper" and top in FIGURES:
+        overlay = yaml.safe_load(Path(workflow.basedir, "config", "scales", f"{config['scale']}.yaml").read_text()) or {}
+        node = overlay
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                break
+            node = node[key]
+        else:
+            return f"config/scales/{config['scale']}.yaml"
+    return f"config/{top}.yaml" if top in FIGURES else "config/config.yaml"
+
+
+def check_scale(cfg):
+    """The scale must name an overlay (config/scales/<scale>.yaml) or be `paper`."""
+    if cfg.get("scale") not in SCALES:
+        raise WorkflowError(f"{config_source(['scale'])}: scale: {cfg.get('scale')!r} is not one of {SCALES}")
 
 
 def check_config(cfg):
-    """Validate against the JSON schema with messages that name the file, the key path and the value."""
-    schema = yaml.safe_load(Path(SCHEMA).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
+    """Validate against the schema with messages that name the file (or --config), the key path and the
+    value; one line each."""
+    schema = dict(SCHEMA)
+    schema["properties"] = {**SCHEMA["properties"], **{f: {"type": "object"} for f in FIGURES}}
+    schema["properties"]["scale"] = {**SCHEMA["properties"]["scale"], "enum": SCALES}
+    schema["required"] = SCHEMA["required"] + FIGURES
+    _raise_problems(jsonschema.Draft202012Validator(schema).iter_errors(cfg), ())
+
+
+def check_section(figure, schema):
+    """Validate one figure's section against its schema (with the shared $defs); called by its rule module."""
+    FIGURE_SCHEMAS[figure] = schema
+    full = {**schema, "$defs": {**SCHEMA["$defs"], **schema.get("$defs", {})}}
+    _raise_problems(jsonschema.Draft202012Validator(full).iter_errors(config[figure]), (figure,))
+
+
+def _raise_problems(errors, prefix):
     problems = []
-    for err in sorted(validator.iter_errors(cfg), key=lambda e: list(e.absolute_path)):
-        path = list(err.absolute_path)
-        source = CONFIG_FILES.get(path[0], "config/config.yaml") if path else "config/config.yaml"
+    for err in sorted(errors, key=lambda e: list(e.absolute_path)):
+        path = list(prefix) + list(err.absolute_path)
         where = ".".join(str(p) for p in path) or "<top level>"
-        problems.append(f"{source}: {where}: {err.message}")
+        problems.append(f"{config_source(path)}: {where}: {err.message}")
     if problems:
-        raise WorkflowError("invalid configuration (or --config override):\n  " + "\n  ".join(problems))
-    validate(cfg, SCHEMA)  # fills the schema's defaults
+        lines = "\n  ".join(problems)
+        raise WorkflowError(f"invalid configuration:\n  {lines}")
 
 
-def scale():
-    return config["scale"]
+def output_folders(cfg):
+    """Where outputs and logs go: config's `results` (each scale its own) and the same path under logs/."""
+    results = cfg["results"]
+    return results, f"logs{results[len('results'):]}"
 
 
-def fig_setting(fig, key):
-    """A setting of figure `fig`, with the current scale's override if it has one."""
-    c = config[fig]
-    return c["scales"][scale()].get(key, c.get(key))
-
-
-KERNEL_HASH = source_hash()
-SIMULATOR_SOURCES = sorted(str(p) for p in Path("src/microcircuits").rglob("*.py"))
-
-
-def warmup_flag(model):
-    """Marker that the Numba kernels of a model are compiled for this version of the kernel sources."""
-    return f"results/.numba/{KERNEL_HASH}/{model}.done"
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Fig. 3: networks x models x trained/untrained x seed groups
-
-FIG3_VARIANTS = ("trained", "untrained")
-LEARNING_RATES = ("eta_fw", "eta_IP", "eta_PI")
-
-
-def seed_groups(fig):
-    """The seeds of a figure split into the groups that one job each runs."""
-    seeds = fig_setting(fig, "seeds")
-    n = fig_setting(fig, "seeds_per_job")
+def seed_groups(section):
+    """The seeds of a figure's section split into the groups that one job each runs."""
+    seeds, n = section["seeds"], section["seeds_per_job"]
     return [seeds[i:i + n] for i in range(0, len(seeds), n)]
 
 
-def fig3_params(wildcards):
-    """The full parameter set one Fig. 3 job receives (the reference file's keys and values)."""
-    c = config["fig3"]
-    net, model, variant = wildcards.net, wildcards.model, wildcards.variant
-    layers = c["nets"][net]
-    try:
-        rates = dict(c["learning_rates"][model][net])
-    except KeyError:
-        raise WorkflowError(f"config/fig3.yaml: learning_rates.{model}.{net}: missing; every model needs rates for every net")
-    p = {**c["common"], **c["model_settings"][model]}
-    p.update(layers=list(layers), error_layers=[0] + list(layers[1:]), **rates)
-    p["epochs"] = fig_setting("fig3", "epochs")
-    for key in ("dataset_size", "settling_time", "rec_per_steps"):
-        if key in c["scales"][scale()]:
-            p[key] = c["scales"][scale()][key]
-    if variant == "untrained":
-        p["epochs"] = 1
-        for key in LEARNING_RATES:
-            p[key] = [0] * len(p[key])
-    p["random_seed"] = seed_groups("fig3")[int(wildcards.group)]
-    record = c["record_snapshots"]
-    is_errormc = model == "errormc"
-    p.update(rec_WPP=record, rec_WIP=record, rec_BPI=record, rec_BII=record and is_errormc,
-             rec_BPP=record and not is_errormc, rec_uP_breve=record, rec_uI_breve=record, rec_vbas=record)
-    return p
+def grid(**axes):
+    """Every combination of the named values, in order (the last name varies fastest): a figure's jobs."""
+    return [dict(zip(axes, combo)) for combo in itertools.product(*axes.values())]
 
 
-def fig3_jobs():
-    """Wildcard values of every Fig. 3 simulation job."""
-    c = config["fig3"]
-    return [dict(net=net, model=model, variant=variant, group=g)
-            for net in c["nets"] for model in c["models"] for variant in FIG3_VARIANTS
-            for g in range(len(seed_groups("fig3")))]
+def merged(*mappings):
+    """One mapping from several, later ones winning: how a job's parameters are composed from config."""
+    out = {}
+    for m in mappings:
+        out.update(m)
+    return out
 
 
-def fig3_runs():
-    return [f"results/fig3/runs/{j['net']}/{j['model']}/{j['variant']}/group{j['group']}.nc" for j in fig3_jobs()]
+def looked_up(section, *keys):
+    """section[key1][key2]..., or an error naming the figure's config file and the missing key path."""
+    node = config[section]
+    for i, key in enumerate(keys):
+        if not isinstance(node, dict) or key not in node:
+            where = ".".join(map(str, (section,) + keys[:i + 1]))
+            raise WorkflowError(f"{config_source([section])}: {where}: missing")
+        node = node[key]
+    return node
 
 
-def fig3_job_params_files():
-    return [f"results/fig3/params/{j['net']}/{j['model']}/{j['variant']}/group{j['group']}.json" for j in fig3_jobs()]
+def network_sizes(layers):
+    """layers, and as many error units as representation units (the reference's error_layers)."""
+    return {"layers": list(layers), "error_layers": [0] + list(layers[1:])}
 
 
-def fig3_runtime(wildcards, attempt):
-    """Minutes for one Fig. 3 job on a cluster node, from the per-step costs measured on a 2-core VM
-    (paper scale, 10 seeds, replay included: 0.3 us per step at 3 units up to 5.1 us at 63), with headroom."""
-    if scale() == "smoke" or wildcards.variant == "untrained":
-        return 10 * attempt
-    n_units = sum(config["fig3"]["nets"][wildcards.net])
-    seeds = len(seed_groups("fig3")[int(wildcards.group)])
-    steps = 4.05e6 * seeds * config["fig3"]["epochs"] / 1000
-    us_per_step = 0.2 + 0.08 * n_units
-    return int(attempt * (10 + 2 * steps * us_per_step * 1e-6 / 60))
+def untrained(p):
+    """The untrained variant of a job: the same initial network, one epoch with every learning rate 0."""
+    return {"epochs": 1, **{k: [0] * len(p[k]) for k in ("eta_fw", "eta_IP", "eta_PI") if k in p}}
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Fig. 2: cart-pole (one job per variant, all seeds) and delayed match-to-sample (one job)
+def snapshots(record, model):
+    """The rec_* flags of the weight and state snapshots a run file keeps (all on or all off)."""
+    flags = dict(rec_WPP=record, rec_WIP=record, rec_BPI=record, rec_BII=False, rec_BPP=False, rec_uP_breve=record,
+                 rec_uI_breve=record, rec_vbas=record)
+    flags[f"rec_{MODELS[model].feedback_key}"] = record
+    return flags
 
 
-def scale_overrides(fig, p):
-    """Simulator parameters the scale overrides (everything in the scale's entry but seeds and grids)."""
-    p.update({k: v for k, v in config[fig]["scales"][scale()].items() if k not in ("seeds", "seeds_per_job", "n_rep", "n_err")})
-    return p
-
-
-def fig2a_params(wildcards):
-    """The full parameter set of one Fig. 2a variant (the reference file's keys and values)."""
-    c = config["fig2a"]
-    p = {**c["common"], **c["variants"][wildcards.variant]["params"]}
-    p["random_seed"] = list(fig_setting("fig2a", "seeds"))
-    return scale_overrides("fig2a", p)
-
-
-def fig2b_params(wildcards):
-    p = dict(config["fig2b"]["params"])
-    p["random_seed"] = list(fig_setting("fig2b", "seeds"))
-    return scale_overrides("fig2b", p)
-
-
-def warmup_params(wildcards):
-    """A task's network settings for its warm-up (the kernels specialise on them); none for the models.
-    Run lengths and seeds are left out, so a change of scale does not compile again."""
-    if wildcards.model == "cartpole":
-        p = fig2a_params(Namespace(variant=next(iter(config["fig2a"]["variants"]))))
-    elif wildcards.model == "dms":
-        p = fig2b_params(wildcards)
-    elif wildcards.model == "genmnist":
-        p = genmnist_params(50, 100, 0)
-    else:
-        return {}
-    return {k: v for k, v in p.items() if k not in ("random_seed", "epochs", "dataset_size", "settling_time")}
-
-
-def fig2a_runs():
-    return [f"results/fig2a/runs/{v}.nc" for v in config["fig2a"]["variants"]]
-
-
-def task_runtime(fig, us_per_step, steps_per_seed):
-    """Minutes for a task job on a cluster node, from the measured cost per step on a 2-core VM, with headroom."""
+def replay_runtime(section):
+    """Minutes of a teacher-student job with the replay on a cluster node, from the per-step costs measured on a
+    2-core VM (paper scale, 10 seeds, replay included: 0.3 us per step at 3 units up to 5.1 us at 63)."""
 
     def runtime(wildcards, attempt):
-        seeds = len(fig_setting(fig, "seeds"))
-        return int(attempt * (10 + 3 * seeds * steps_per_seed * us_per_step * 1e-6 / 60))
+        if config["scale"] != "paper" or wildcards.variant == "untrained":
+            return 10 * attempt
+        n_units = sum(section["nets"][wildcards.net])
+        seeds = len(seed_groups(section)[int(wildcards.group)])
+        steps = 4.05e6 * seeds * section["epochs"] / 1000
+        return int(attempt * (10 + 2 * steps * (0.2 + 0.08 * n_units) * 1e-6 / 60))
+
+    return runtime
+
+
+def genmnist_params(common, n_rep, n_err, seeds, extra=None):
+    """A genMNIST job's parameters (Figs. 4 and 5): a common set, the network's sizes, the seeds."""
+    p = merged(common, dict(layers=[10, n_rep, 784], error_layers=[0, n_err, 784], random_seed=list(seeds)))
+    if config["fig4"].get("mnist_path"):
+        p["mnist_path"] = config["fig4"]["mnist_path"]
+    return merged(p, extra or {})
+
+
+def genmnist_runtime(section, epochs):
+    """Minutes of a genMNIST job on a cluster node, from the cost per step measured on a 2-core VM
+    (benchmarks/genmnist_speed.py: 0.5 ms at 10-50-784 up to 3.4 ms at 10-1000-784 with 1000 error units,
+    about 0.6 ns per weight the step touches), with headroom."""
+
+    def runtime(wildcards, attempt):
+        if config["scale"] != "paper":
+            return 10 * attempt
+        n_rep = int(getattr(wildcards, "n_rep", section.get("n_rep", 1000)))
+        n_err = int(getattr(wildcards, "n_err", section.get("n_err", 1000)))
+        steps = (epochs + 12) * 200 * section["seeds_per_job"]
+        ms_per_step = 0.6e-6 * (2 * n_rep * 794 + n_err * 784 + 2 * (n_err * n_rep + 784 * 784))
+        return int(attempt * (10 + 2 * steps * ms_per_step / 1000 / 60))
 
     return runtime
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Figs. 4 and 5: genMNIST, n_R x n_E x seed groups; heterogeneity site x sigma x seed groups
+# the simulator's code version and the Numba warm-ups
+
+CODE_HASH = hashlib.sha256(b"".join(
+    p.relative_to(workflow.basedir).as_posix().encode() + p.read_bytes()
+    for p in sorted(Path(workflow.basedir, "src", "microcircuits").rglob("*.py")))).hexdigest()[:16]
+WARMUPS = {name: {} for name in MODELS}  # what to compile: model and task names -> network settings of a tiny run
 
 
-def genmnist_params(n_rep, n_err, group, extra=None):
-    """A genMNIST job's parameters: Fig. 4's common set, the network's sizes, the group's seeds."""
-    c = config["fig4"]
-    p = scale_overrides("fig4", dict(c["common"]))
-    p.update(layers=[10, n_rep, 784], error_layers=[0, n_err, 784], random_seed=list(seed_groups("fig4")[group]))
-    if c.get("mnist_path"):
-        p["mnist_path"] = c["mnist_path"]
-    p.update(extra or {})
-    return p
+def warmup_flag(kind):
+    """Marker that the kernels of a model or task are compiled for this version of the simulator's code.  Every
+    simulation depends on one: an edit of the code means a new marker, so the simulations run again."""
+    return f"{RESULTS}/.numba/{CODE_HASH}/{kind}.done"
 
 
-def fig4_params(wildcards):
-    return genmnist_params(int(wildcards.n_rep), int(wildcards.n_err), int(wildcards.group))
+def task_runtime(section, us_per_step, steps_per_seed):
+    """Minutes for a job on a cluster node, from the cost per step measured on a 2-core VM, with headroom."""
+
+    def runtime(wildcards, attempt):
+        seeds = len(section["seeds"])
+        return int(attempt * (10 + 3 * seeds * steps_per_seed * us_per_step * 1e-6 / 60))
+
+    return runtime
 
 
-def fig5_params(wildcards):
-    c = config["fig5"]
-    sigma = float(wildcards.sigma)
-    spread = {key: sigma for key in c["sites"][wildcards.site]}
-    p = genmnist_params(c["n_rep"], c["n_err"], int(wildcards.group), {**c["extra"], **spread})
-    return {k: v for k, v in p.items() if k not in c.get("omit", [])}
-
-
-def fig4_jobs():
-    groups = range(len(seed_groups("fig4")))
-    return [dict(n_rep=r, n_err=e, group=g) for r in fig_setting("fig4", "n_rep") for e in fig_setting("fig4", "n_err") for g in groups]
-
-
-def fig4_run(n_rep, n_err, group):
-    return f"results/fig4/runs/R{n_rep}_E{n_err}/group{group}.nc"
-
-
-def fig5_jobs():
-    c = config["fig5"]
-    return [dict(site=s, sigma=sigma, group=g) for s in c["sites"] for sigma in c["sigmas"] for g in range(len(seed_groups("fig4")))]
-
-
-def fig5_runs():
-    return [f"results/fig5/runs/{j['site']}/sigma{j['sigma']}/group{j['group']}.nc" for j in fig5_jobs()]
-
-
-def fig5_baseline_runs():
-    """sigma = 0: Fig. 4's runs of the same network (the same parameters, so not run twice)."""
-    c = config["fig5"]
-    return [fig4_run(c["n_rep"], c["n_err"], g) for g in range(len(seed_groups("fig4")))]
-
-
-def genmnist_runtime(wildcards, attempt):
-    """Minutes for a genMNIST job on a cluster node, from the cost per step measured on a 2-core VM
-    (benchmarks/genmnist_speed.py: 0.5 ms at 10-50-784 up to 3.4 ms at 10-1000-784 with 1000 error units,
-    about 0.6 ns per weight the step touches), with headroom."""
-    if scale() == "smoke":
-        return 10 * attempt
-    n_rep = int(getattr(wildcards, "n_rep", config["fig5"]["n_rep"]))
-    n_err = int(getattr(wildcards, "n_err", config["fig5"]["n_err"]))
-    epochs = config["fig4"]["scales"][scale()].get("epochs", config["fig4"]["common"]["epochs"])
-    steps = (epochs + 12) * 200 * fig_setting("fig4", "seeds_per_job")
-    ms_per_step = 0.6e-6 * (2 * n_rep * 794 + n_err * 784 + 2 * (n_err * n_rep + 784 * 784))
-    return int(attempt * (10 + 2 * steps * ms_per_step / 1000 / 60))
+def simulate_options():
+    return ["--attr", f"scale={config['scale']}"]
 
 
 # ---------------------------------------------------------------------------------------------------------
-# figures and the index page
-
-FIGURE_PAGES = {
-    "fig2a": dict(title="Fig. 2a: cart-pole control", config="config/fig2a.yaml",
-                  notebook="notebooks/fig2a_cartpole.ipynb", data="results/fig2a/fig2a.nc",
-                  pdf="results/fig2a/fig2a.pdf", png="results/fig2a/fig2a.png",
-                  html="results/fig2a/fig2a_cartpole.html"),
-    "fig2b": dict(title="Fig. 2b: delayed match-to-sample", config="config/fig2b.yaml",
-                  notebook="notebooks/fig2b_dms.ipynb", data="results/fig2b/fig2b.nc",
-                  pdf="results/fig2b/fig2b.pdf", png="results/fig2b/fig2b.png",
-                  html="results/fig2b/fig2b_dms.html"),
-    "fig4": dict(title="Fig. 4: populations of representation and error units", config="config/fig4.yaml",
-                 notebook="notebooks/fig4_populations.ipynb", data="results/fig4/fig4.nc",
-                 pdf="results/fig4/fig4.pdf", png="results/fig4/fig4.png",
-                 html="results/fig4/fig4_populations.html"),
-    "fig5": dict(title="Fig. 5: activation heterogeneity in representation vs error units", config="config/fig5.yaml",
-                 notebook="notebooks/fig5_noise.ipynb", data="results/fig5/fig5.nc",
-                 pdf="results/fig5/fig5.pdf", png="results/fig5/fig5.png",
-                 html="results/fig5/fig5_noise.html"),
-    "fig3": dict(title="Fig. 3: multilayer comparison", config="config/fig3.yaml",
-                 notebook="notebooks/fig3_multilayer.ipynb", data="results/fig3/fig3.nc",
-                 pdf="results/fig3/fig3.pdf", png="results/fig3/fig3.png",
-                 html="results/fig3/fig3_multilayer.html"),
-}
+# figure outputs and the index page
 
 
-FIGURE_GROUPS = {"fig2": ("fig2a", "fig2b")}  # targets that build several figures
+def figure_outputs(fig):
+    """What a figure's target builds: the PDF, the PNG and the rendered notebook."""
+    return [f"{RESULTS}/{fig}/{fig}.{ext}" for ext in ("pdf", "png", "html")]
 
 
-def wanted_figures():
-    """Figures named as targets on the command line (`all`, or no target: every figure)."""
-    words = [w for w in sys.argv[1:] if not w.startswith("-")]
-    named = [w for w in words if w in FIGURE_PAGES] + [f for w in words for f in FIGURE_GROUPS.get(w, ())]
-    wanted = set(FIGURE_PAGES) if ("all" in words or not named) else set(named)
-    return [f for f in FIGURE_PAGES if f in wanted]
-
-
-def linked_figures():
-    """Figures the index links: the wanted ones and those whose report already exists.  Only the wanted
-    ones are inputs of the index, so building one figure never reruns another's (perhaps stale) jobs."""
-    return [f for f in FIGURE_PAGES if f in wanted_figures() or Path(FIGURE_PAGES[f]["html"]).exists()]
+def write_index():
+    """results/index.html: every figure made so far (at this scale), with its thumbnail and provenance."""
+    spec = importlib.util.spec_from_file_location("index_page", Path(workflow.basedir, "workflow", "scripts", "index.py"))
+    page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page)
+    figures = {f: REGISTRY["figures"][f] for f in FIGURES}
+    return page.write_index(Path(RESULTS), figures, {f: config[f] for f in FIGURES}, config["scale"])

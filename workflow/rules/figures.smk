@@ -1,85 +1,45 @@
-"""Figures: papermill executes the figure's notebook, nbconvert renders it; one index links them all."""
+"""Rules every figure shares: the Numba warm-ups, a figure's notebook executed by papermill and rendered to
+HTML, and the targets, all generated from the figure registry (workflow/figures.yaml)."""
 
 
-rule fig3_notebook:
-    input:
-        data="results/fig3/fig3.nc",
-        notebook="notebooks/fig3_multilayer.ipynb",
+rule numba_warmup:
+    """Compile (or load) one model's or task's kernels once, before the simulations fan out."""
     output:
-        notebook="results/fig3/fig3_multilayer.ipynb",
-        pdf=report("results/fig3/fig3.pdf", category="Fig. 3", caption="../report/fig3.rst"),
-        png=report("results/fig3/fig3.png", category="Fig. 3", caption="../report/fig3.rst"),
+        touch(f"{RESULTS}/.numba/{{code_hash}}/{{kind}}.done"),
     params:
-        parameters=lambda w, input, output: dict(data=input.data, out_pdf=output.pdf, out_png=output.png),
+        base=lambda w: {k: v for k, v in WARMUPS[w.kind].items() if k not in ("random_seed", "epochs", "dataset_size", "settling_time")},
     log:
-        "logs/fig3/notebook.log",
+        f"{LOGS}/numba_warmup/{{code_hash}}_{{kind}}.log",
     benchmark:
-        "results/benchmarks/fig3/notebook.tsv"
-    localrule: True
+        f"{RESULTS}/benchmarks/numba_warmup/{{code_hash}}_{{kind}}.tsv"
+    resources:
+        runtime=20,
+        mem_mb=1500,
     conda:
         "../../envs/microcircuits.yaml"
     script:
-        "../scripts/run_notebook.py"
+        "../scripts/numba_warmup.py"
 
 
-rule fig2a_notebook:
+rule notebook:
+    """Execute a figure's notebook on its data (PDF and PNG next to it) and render it to HTML."""
     input:
-        data="results/fig2a/fig2a.nc",
-        notebook="notebooks/fig2a_cartpole.ipynb",
+        data=f"{RESULTS}/{{fig}}/{{fig}}.nc",
+        notebook=lambda w: REGISTRY["figures"][w.fig]["notebook"],
     output:
-        notebook="results/fig2a/fig2a_cartpole.ipynb",
-        pdf=report("results/fig2a/fig2a.pdf", category="Fig. 2a", caption="../report/fig2a.rst"),
-        png=report("results/fig2a/fig2a.png", category="Fig. 2a", caption="../report/fig2a.rst"),
-    params:
-        parameters=lambda w, input, output: dict(data=input.data, out_pdf=output.pdf, out_png=output.png,
-                                                 example=config["fig2a"]["example"]),
-    log:
-        "logs/fig2a/notebook.log",
-    benchmark:
-        "results/benchmarks/fig2a/notebook.tsv"
-    localrule: True
-    conda:
-        "../../envs/microcircuits.yaml"
-    script:
-        "../scripts/run_notebook.py"
-
-
-rule fig2b_notebook:
-    input:
-        data="results/fig2b/fig2b.nc",
-        notebook="notebooks/fig2b_dms.ipynb",
-    output:
-        notebook="results/fig2b/fig2b_dms.ipynb",
-        pdf=report("results/fig2b/fig2b.pdf", category="Fig. 2b", caption="../report/fig2b.rst"),
-        png=report("results/fig2b/fig2b.png", category="Fig. 2b", caption="../report/fig2b.rst"),
-    params:
-        parameters=lambda w, input, output: dict(data=input.data, out_pdf=output.pdf, out_png=output.png),
-    log:
-        "logs/fig2b/notebook.log",
-    benchmark:
-        "results/benchmarks/fig2b/notebook.tsv"
-    localrule: True
-    conda:
-        "../../envs/microcircuits.yaml"
-    script:
-        "../scripts/run_notebook.py"
-
-
-rule fig4_notebook:
-    input:
-        data="results/fig4/fig4.nc",
-        notebook="notebooks/fig4_populations.ipynb",
-    output:
-        notebook="results/fig4/fig4_populations.ipynb",
-        pdf=report("results/fig4/fig4.pdf", category="Fig. 4", caption="../report/fig4.rst"),
-        png=report("results/fig4/fig4.png", category="Fig. 4", caption="../report/fig4.rst"),
+        notebook=f"{RESULTS}/{{fig}}/{{fig}}.ipynb",
+        pdf=report(f"{RESULTS}/{{fig}}/{{fig}}.pdf", category="{fig}", caption="../report/figure.rst"),
+        png=report(f"{RESULTS}/{{fig}}/{{fig}}.png", category="{fig}", caption="../report/figure.rst"),
+        html=report(f"{RESULTS}/{{fig}}/{{fig}}.html", category="{fig}", caption="../report/notebook.rst"),
     params:
         parameters=lambda w, input, output: dict(data=input.data, out_pdf=output.pdf, out_png=output.png,
-                                                 examples=config["fig4"]["examples"]),
+                                                 **config[w.fig].get("notebook", {})),
+        caption=lambda w: REGISTRY["figures"][w.fig]["caption"],
+        title=lambda w: REGISTRY["figures"][w.fig]["title"],
     log:
-        "logs/fig4/notebook.log",
+        f"{LOGS}/{{fig}}/notebook.log",
     benchmark:
-        "results/benchmarks/fig4/notebook.tsv"
+        f"{RESULTS}/benchmarks/{{fig}}/notebook.tsv"
     localrule: True
     conda:
         "../../envs/microcircuits.yaml"
@@ -87,62 +47,23 @@ rule fig4_notebook:
         "../scripts/run_notebook.py"
 
 
-rule fig5_notebook:
+rule all:
+    default_target: True
     input:
-        data="results/fig5/fig5.nc",
-        notebook="notebooks/fig5_noise.ipynb",
-    output:
-        notebook="results/fig5/fig5_noise.ipynb",
-        pdf=report("results/fig5/fig5.pdf", category="Fig. 5", caption="../report/fig5.rst"),
-        png=report("results/fig5/fig5.png", category="Fig. 5", caption="../report/fig5.rst"),
-    params:
-        parameters=lambda w, input, output: dict(data=input.data, out_pdf=output.pdf, out_png=output.png),
-    log:
-        "logs/fig5/notebook.log",
-    benchmark:
-        "results/benchmarks/fig5/notebook.tsv"
+        [figure_outputs(f) for f in FIGURES],
     localrule: True
-    conda:
-        "../../envs/microcircuits.yaml"
-    script:
-        "../scripts/run_notebook.py"
 
 
-rule notebook_html:
-    """The executed notebook of a figure, rendered to HTML (figures are embedded)."""
-    input:
-        "results/{fig}/{name}.ipynb",
-    output:
-        report("results/{fig}/{name}.html", category="Notebooks", caption="../report/notebook.rst"),
-    log:
-        "logs/{fig}/{name}_html.log",
-    benchmark:
-        "results/benchmarks/{fig}/{name}_html.tsv"
-    localrule: True
-    conda:
-        "../../envs/microcircuits.yaml"
-    script:
-        "../scripts/render_html.py"
+for _target, _figures in {**{f: [f] for f in FIGURES}, **GROUPS}.items():
+
+    rule:
+        name:
+            _target
+        input:
+            [figure_outputs(f) for f in _figures],
+        localrule: True
 
 
-rule index:
-    """results/index.html: every rendered figure with a thumbnail, its parameters and provenance."""
-    input:
-        pages=lambda w: [FIGURE_PAGES[f]["html"] for f in wanted_figures()],
-        thumbs=lambda w: [FIGURE_PAGES[f]["png"] for f in wanted_figures()],
-        data=lambda w: [FIGURE_PAGES[f]["data"] for f in wanted_figures()],
-    output:
-        "results/index.html",
-    params:
-        figures=lambda w: {f: FIGURE_PAGES[f] for f in linked_figures()},
-        configs=lambda w: {f: config[f] for f in linked_figures()},
-        scale=scale(),
-    log:
-        "logs/index.log",
-    benchmark:
-        "results/benchmarks/index.tsv"
-    localrule: True
-    conda:
-        "../../envs/microcircuits.yaml"
-    script:
-        "../scripts/index.py"
+onsuccess:
+    print(f"The figures made so far are linked from {write_index()}; a browsable report: "
+          f"snakemake --report report.zip --config scale={config['scale']}")

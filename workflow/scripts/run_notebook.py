@@ -1,9 +1,13 @@
-"""Execute a figure notebook with papermill: its `parameters` cell gets the paths from the rule."""
+"""Execute a figure notebook with papermill (its `parameters` cell gets the paths from the rule), then render
+the executed notebook to self-contained HTML."""
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import nbformat
 import papermill as pm
+from nbconvert import HTMLExporter
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import snakemake
@@ -11,7 +15,17 @@ if TYPE_CHECKING:
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("SOURCE_DATE_EPOCH", "0")  # reproducible PDF metadata
 with open(snakemake.log[0], "w") as log:
-    pm.execute_notebook(
-        snakemake.input.notebook, snakemake.output.notebook, parameters=dict(snakemake.params.parameters),
-        kernel_name="python3", cwd=os.getcwd(), log_output=True, stdout_file=log, stderr_file=log,
-        progress_bar=False)
+    try:
+        pm.execute_notebook(
+            snakemake.input.notebook, snakemake.output.notebook, parameters=dict(snakemake.params.parameters),
+            kernel_name="python3", cwd=os.getcwd(), log_output=True, stdout_file=log, stderr_file=log,
+            progress_bar=False)
+    except pm.PapermillExecutionError as err:  # the cell's traceback, where the log is read
+        print(err, file=log)
+        raise SystemExit(f"{snakemake.input.notebook} failed in cell {err.exec_count}: {err.ename}: {err.evalue}")
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(snakemake.output.notebook, as_version=4))
+    out = Path(snakemake.output.html)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(out)
+    print(f"rendered {snakemake.output.notebook} -> {out}", file=log)

@@ -9,13 +9,12 @@ import numpy as np
 import xarray as xr
 
 from ..kernels.cartpole import RESET_BOUNDS, THETA_LIMIT, X_LIMIT
-from ..networks.build import CARTPOLE_GAINS
-from ..tasks.cartpole import STEPS_PER_PLANT_STEP, SUBSIMULATIONS, TEST_TIME
+from ..tasks.cartpole import GAINS, STEPS_PER_PLANT_STEP, SUBSIMULATIONS, TEST_TIME
 from .netcdf import add_snapshots
 from .provenance import provenance_attrs, to_attr
 
 STATE_VARS = ["x", "x_dot", "theta", "theta_dot"]
-STATE_UNITS = "m, m/s, rad, rad/s (the state variable's own)"
+STATE_UNITS = ["m", "m s-1", "rad", "rad s-1"]  # UDUNITS, per state variable (coordinate var_units)
 
 
 def cartpole_dataset(run, command: str | None = None) -> xr.Dataset:
@@ -33,8 +32,9 @@ def cartpole_dataset(run, command: str | None = None) -> xr.Dataset:
                  {"long_name": "closed-loop test after training epoch n (the last one: the final test, same weights)"}),
         "cp_step": ("cp_step", np.arange(1, n_plant), {"long_name": "plant step (the force acting from state cp_step-1 to cp_step)"}),
         "state_step": ("state_step", np.arange(n_plant), {"long_name": "plant state index (0 = initial state)"}),
-        "time": ("state_step", np.arange(n_plant) * p.dt, {"long_name": "time within the test", "units": "time unit of dt"}),
+        "time": ("state_step", np.arange(n_plant) * p.dt, {"long_name": "time within the test (the plant steps dt in seconds)", "units": "s"}),
         "var": ("var", STATE_VARS, {"long_name": "plant state variable"}),
+        "var_units": ("var", STATE_UNITS, {"long_name": "unit of each plant state variable"}),
     }
     fail_doc = "failures (|x| > 2.4 or |theta| > 70 deg) in a test, its first plant step (set by the reset) excluded"
     data = {
@@ -47,11 +47,11 @@ def cartpole_dataset(run, command: str | None = None) -> xr.Dataset:
         "teacher_penalty": (("cp_step",), run.teacher_test.failed.astype(np.int8),
                             {"long_name": "penalty log of the teacher's test", "units": "1"}),
         "teacher_state": (("state_step", "var"), run.teacher_test.states,
-                          {"long_name": "plant state under the teacher (reference state_log)", "units": STATE_UNITS}),
+                          {"long_name": "plant state under the teacher (reference state_log), in the units of var_units"}),
         "teacher_force": (("cp_step",), run.teacher_test.forces,
                           {"long_name": "force applied by the teacher (output rate x target_rescale_factor)", "units": "N"}),
         "final_state": (("seed", "state_step", "var"), stack(lambda s: s.tests[-1].states),
-                        {"long_name": "plant state during each trained student's final test", "units": STATE_UNITS}),
+                        {"long_name": "plant state during each trained student's final test, in the units of var_units"}),
         "final_force": (("seed", "cp_step"), stack(lambda s: s.tests[-1].forces),
                         {"long_name": "force applied by each trained student in its final test", "units": "N"}),
     }
@@ -67,7 +67,7 @@ def cartpole_dataset(run, command: str | None = None) -> xr.Dataset:
     attrs = {
         "title": f"cart-pole imitation learning, {p.mc_model} {'-'.join(map(str, p.layers))} (Max et al. 2025 reproduction, Fig. 2a)",
         "seeds": to_attr(list(run.seeds)), "teacher_seed": run.teacher_seed,
-        "teacher_gains": to_attr(list(CARTPOLE_GAINS)),
+        "teacher_gains": to_attr(list(GAINS)),
         "teacher_controller": "F = g . (x, x_dot, theta, theta_dot), g = teacher_gains (labelled LQR in the paper)",
         "target_rescale_factor": p.target_rescale_factor,
         "test_time": TEST_TIME, "dt": p.dt, "network_steps_per_plant_step": STEPS_PER_PLANT_STEP,

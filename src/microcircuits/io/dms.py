@@ -30,6 +30,7 @@ def dms_dataset(run, command: str | None = None) -> xr.Dataset:
         "test_trial": ("test_trial", np.arange(len(run.trials["test"].targets)), {"long_name": "trial of the test set"}),
         "example": ("example", names, {"long_name": "example trial of the trained network (first seed)"}),
         "t": ("t", np.arange(length), {"long_name": "integration step within the trial", "units": "1"}),
+        "time": ("t", np.arange(length) * p.dt, {"long_name": "time within the trial", "units": "ms"}),
         "hidden_unit": ("hidden_unit", np.arange(p.layers[1]), {"long_name": "representation unit of the hidden area"}),
     }
     err = "squared output error at the extra step after the trial (target supplied, no plasticity)"
@@ -38,8 +39,8 @@ def dms_dataset(run, command: str | None = None) -> xr.Dataset:
         "mse_test": (("seed", "test_trial"), stack(lambda s: s.test_mse), {"long_name": err + ", test set after training", "units": "1"}),
         "val_target": (("val_trial",), run.trials["validation"].targets, {"long_name": "target: +1 match, -1 non-match", "units": "1"}),
         "test_target": (("test_trial",), run.trials["test"].targets, {"long_name": "target: +1 match, -1 non-match", "units": "1"}),
-        "val_length": (("val_trial",), np.array([len(x) for x in run.trials["validation"].inputs]), {"long_name": "trial length", "units": "steps"}),
-        "test_length": (("test_trial",), np.array([len(x) for x in run.trials["test"].inputs]), {"long_name": "trial length", "units": "steps"}),
+        "val_length": (("val_trial",), np.array([len(x) for x in run.trials["validation"].inputs]), {"long_name": "trial length in integration steps", "units": "1"}),
+        "test_length": (("test_trial",), np.array([len(x) for x in run.trials["test"].inputs]), {"long_name": "trial length in integration steps", "units": "1"}),
         "example_input": (("example", "t"), np.stack([pad(s0.examples[n]["input"]) for n in names]),
                           {"long_name": "input of the example trial (NaN after its end)", "units": "1"}),
         "example_rate_hidden": (("example", "t", "hidden_unit"), np.stack([pad(s0.examples[n]["rate"][:, hidden]) for n in names]),

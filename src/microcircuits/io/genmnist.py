@@ -25,11 +25,11 @@ def genmnist_dataset(run, command: str | None = None) -> xr.Dataset:
         "test_step": ("test_step", np.arange(10 * T), {"long_name": "integration step of the test pass", "units": "1"}),
         "val_pass": ("val_pass", np.arange(len(s0.val_epochs)), {"long_name": "validation pass"}),
         "val_epoch": ("val_pass", np.asarray(s0.val_epochs), {"long_name": "training epoch after which it ran (0-based)"}),
-        "val_step": ("val_step", np.arange(10 * T), {"long_name": "integration step within a validation pass"}),
+        "val_step": ("val_step", np.arange(10 * T), {"long_name": "integration step within a validation pass", "units": "1"}),
         "digit": ("digit", run.digits.labels, {"long_name": "digit, in presentation order"}),
         "pixel": ("pixel", np.arange(784), {"long_name": "pixel of the 28 x 28 image, row-major"}),
         "rep_unit": ("rep_unit", np.arange(rep_units), {"long_name": "representation unit (areas 1..L in order)"}),
-        "err_unit": ("err_unit", np.arange(err_units), {"long_name": "error unit (areas 1..L in order)"}),
+        "pop_unit": ("pop_unit", np.arange(err_units), {"long_name": "error unit (areas 1..L in order)"}),
     }
     sq = "squared output-rate error, summed over the 784 pixels"
     data = {
@@ -45,11 +45,18 @@ def genmnist_dataset(run, command: str | None = None) -> xr.Dataset:
                       {"long_name": "activation slope of each representation unit", "units": "1"}),
         "rep_offset": (("seed", "rep_unit"), stack(lambda s: np.concatenate(s.circuit.offsets)),
                        {"long_name": "activation offset of each representation unit", "units": "1"}),
-        "err_slope": (("seed", "err_unit"), stack(lambda s: np.concatenate([x[:n] for x, n in zip(s.circuit.err_slopes, p.error_layers[1:])])),
+        "err_slope": (("seed", "pop_unit"), stack(lambda s: np.concatenate([x[:n] for x, n in zip(s.circuit.err_slopes, p.error_layers[1:])])),
                       {"long_name": "activation slope of each error unit", "units": "1"}),
-        "err_offset": (("seed", "err_unit"), stack(lambda s: np.concatenate([x[:n] for x, n in zip(s.circuit.err_offsets, p.error_layers[1:])])),
+        "err_offset": (("seed", "pop_unit"), stack(lambda s: np.concatenate([x[:n] for x, n in zip(s.circuit.err_offsets, p.error_layers[1:])])),
                        {"long_name": "activation offset of each error unit", "units": "1"}),
     }
+    for name in ("rep_slope", "rep_offset", "err_slope", "err_offset"):
+        dims, values, attrs = data[name]
+        data[f"{name}_std"] = (("seed",), xr.DataArray(values, dims=dims).std(dims[-1]).values,
+                               {"long_name": f"realised spread (std over units) of the {attrs['long_name'].replace('activation ', '')}",
+                                "units": "1"})
+    data["val_loss"] = (("seed", "val_pass"), xr.DataArray(data["val_mse"][1], dims=data["val_mse"][0]).mean("val_step").values,
+                        {"long_name": "mean squared output-rate error (summed over pixels) of each validation pass", "units": "1"})
     add_snapshots(students, s0.net, coords, data)
     params_json = json.dumps(p.to_dict(), sort_keys=True)
     attrs = {

@@ -1,6 +1,14 @@
 """Records -> ``xarray.Dataset`` -> NetCDF (netCDF4 engine, compressed), written to a temporary name and
-renamed only when complete.  Every variable carries ``long_name`` and ``units``; the file carries the full
-parameter set (``params_json``) and its provenance."""
+renamed only when complete.
+
+Conventions (one vocabulary for every task and figure): dimensions ``seed``, ``area`` (1 = first after the
+input), ``unit`` (every unit, input first), ``rep_unit`` (representation units), ``pop_unit`` (the second
+population: error units, interneurons, ann errors, delayed rates), ``snapshot``, ``test_step``,
+``val_pass``/``val_step``; every variable and coordinate carries a ``long_name``, and ``units`` in UDUNITS
+("1" for counts and dimensionless values, "ms" for model time, "degree").  The files follow CF's attribute
+conventions (long_name, units, title, source, history appended by every step that changes a file) but claim
+no CF version: their ``seed`` coordinate keeps the order the seeds were run in, and grid coordinates are
+strings (net names, models), which CF's coordinate variables do not allow."""
 
 from __future__ import annotations
 
@@ -48,7 +56,7 @@ def teacher_student_dataset(run, command: str | None = None) -> xr.Dataset:
         "seed": ("seed", np.asarray(seeds), {"long_name": "student random seed"}),
         "test_step": ("test_step", np.arange(ds * T), {"long_name": "integration step of the test pass", "units": "1"}),
         "val_pass": ("val_pass", np.arange(len(s0.val_epochs)), {"long_name": "validation pass"}),
-        "val_step": ("val_step", np.arange(ds * T), {"long_name": "integration step within a validation pass"}),
+        "val_step": ("val_step", np.arange(ds * T), {"long_name": "integration step within a validation pass", "units": "1"}),
         "val_epoch": ("val_pass", np.asarray(s0.val_epochs), {"long_name": "training epoch after which the validation pass ran (0-based)"}),
         "area": ("area", np.arange(1, L + 1), {"long_name": "cortical area (1 = first after the input)"}),
     }
@@ -60,6 +68,8 @@ def teacher_student_dataset(run, command: str | None = None) -> xr.Dataset:
         "val_mse": (("seed", "val_pass", "val_step"), stack(lambda s: s.val_mse),
                     {"long_name": "squared output error per step of each validation pass (plasticity on, no target injected)", "units": "1"}),
     }
+    data["val_loss"] = (("seed", "val_pass"), xr.DataArray(data["val_mse"][1], dims=data["val_mse"][0]).mean("val_step").values,
+                        {"long_name": "mean of val_mse over each validation pass", "units": "1"})
     add_snapshots(students, s0.net, coords, data)
     if run.compare:
         rows = s0.angles.shape[0]
@@ -68,6 +78,7 @@ def teacher_student_dataset(run, command: str | None = None) -> xr.Dataset:
         data["angle_dw_bp"] = (("seed", "replay_sample", "area"), stack(lambda s: s.angles),
                                {"long_name": "angle between the model's weight update and backprop's for the hierarchical forward weights into each area",
                                 "units": "degree", "comment": "NaN where an update is zero; |1 - cos| < 1e-6 counts as 0 (reference deg())"})
+        add_angle_summaries(data, coords)
         if s0.weight_angles is not None:
             coords["b_pair"] = ("b_pair", np.arange(s0.weight_angles.shape[1]), {"long_name": "feedback matrix (hidden area k, or the whole error-unit matrix in skip mode)"})
             data["angle_w_b"] = (("seed", "snapshot", "b_pair"), stack(lambda s: s.weight_angles),
@@ -96,6 +107,24 @@ def teacher_student_dataset(run, command: str | None = None) -> xr.Dataset:
     return xr.Dataset(data_vars=data, coords=coords, attrs=attrs)
 
 
+def add_angle_summaries(data, coords):
+    """The angles to backprop as the paper's Fig. 3 reduces them: NaN counted as 0 (as the reference notebook
+    does), averaged over the replay per seed and area, and per weight snapshot."""
+    angles = xr.DataArray(data["angle_dw_bp"][1], dims=data["angle_dw_bp"][0],
+                          coords={"replay_snapshot": ("replay_sample", coords["replay_snapshot"][1])}).fillna(0.0)
+    n_seeds, n_snap, n_areas = angles.shape[0], len(coords["snapshot"][1]), angles.shape[-1]
+    per_snapshot = np.full((n_seeds, n_snap, n_areas), np.nan)
+    if angles.sizes["replay_sample"]:
+        per_snapshot[:, np.unique(coords["replay_snapshot"][1]), :] = angles.groupby("replay_snapshot").mean().values
+    data["angle_dw_bp_mean"] = (("seed", "area"), angles.mean("replay_sample").values,
+                                {"long_name": "mean angle between the model's and backprop's updates of the forward weights into "
+                                              "an area over the replay (NaN counted as 0, as the reference notebook does)",
+                                 "units": "degree"})
+    data["angle_dw_bp_snapshot"] = (("seed", "snapshot", "area"), per_snapshot,
+                                    {"long_name": "mean angle to backprop per weight snapshot (NaN counted as 0; NaN where "
+                                                  "the snapshot was not replayed)", "units": "degree"})
+
+
 def add_snapshots(students, net, coords, data):
     """Snapshot series (every rec_per_steps recorded steps) of each student, stacked over seeds."""
     snaps = students[0].snapshots
@@ -105,7 +134,7 @@ def add_snapshots(students, net, coords, data):
     coords["snapshot_phase"] = ("snapshot", np.array([PHASES[k] for k in snaps["phase"]]), {"long_name": "phase during which the snapshot was taken"})
     coords["unit_area"] = ("unit", area_of_units(net.area_off), {"long_name": "area of each unit (0 = input)"})
     coords["rep_unit_area"] = ("rep_unit", area_of_units(net.rep_off), {"long_name": "area of each representation unit"})
-    coords["pop_unit_area"] = ("pop_unit", area_of_units(net.pop_off), {"long_name": "area of each error unit / interneuron"})
+    coords["pop_unit_area"] = ("pop_unit", area_of_units(net.pop_off), {"long_name": "area of each unit of the second population"})
     stack = lambda key: np.stack([s.snapshots[key] for s in students])  # noqa: E731
     data["snapshot_mse"] = (("seed", "snapshot"), stack("mse"),
                             {"long_name": "squared output error at the snapshot step (NaN without a target)", "units": "1"})

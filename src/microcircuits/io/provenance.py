@@ -40,26 +40,34 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def provenance_attrs(params_json: str, command: str | None = None) -> dict:
-    """Global attributes for a NetCDF file (CF-1.10 style: title/source/history plus our own)."""
+def provenance_attrs(params_json: str | None, command: str | None = None, inputs=()) -> dict:
+    """Global attributes for a NetCDF file: title-independent provenance (code and package versions, time,
+    host) and the CF ``history``, a line per step that made the file, newest first: this step's command, then
+    the history of every dataset in ``inputs`` that it was made from (lines already present once)."""
     from .. import __version__
     from ..kernels import source_hash
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     versions = package_versions()
     cmd = command if command is not None else " ".join(sys.argv)
-    return {
-        "Conventions": "CF-1.10",
+    history = [f"{now}: {cmd}"]
+    for ds in inputs:
+        for line in str(ds.attrs.get("history", "")).splitlines():
+            if line and line not in history:
+                history.append(line)
+    attrs = {
         "source": f"microcircuits {__version__} (git {git_revision()})",
-        "history": f"{now}: {cmd}",
+        "history": "\n".join(history),
         "microcircuits_version": __version__,
         "git_revision": git_revision(),
         "kernel_source_hash": source_hash(),
         "software_versions": json.dumps(versions, sort_keys=True),
         **{f"{k}_version": v for k, v in versions.items()},
-        "params_json": params_json,
         "created": now,
         "host": platform.node(),
     }
+    if params_json is not None:
+        attrs["params_json"] = params_json
+    return attrs
 
 
 def to_attr(value):

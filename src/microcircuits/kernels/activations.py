@@ -3,19 +3,19 @@
 Kinds are small integers so kernels can switch on them.  phi takes a per-neuron slope and offset and
 evaluates the reference's expressions in its order of operations.  The derivative ``dphi`` ignores slope and
 offset, as the reference does (it looks the plain derivative up by name and calls it without them,
-spec/models.md §1, quirk 22): d_hard_sigmoid lacks the 1/6, heaviside(0) = 0.
+docs/models.md §1, quirk 22): d_hard_sigmoid lacks the 1/6, heaviside(0) = 0.
 """
 
 import math
 
-from numba import njit
+from .cache import kernel_jit
 
 LINEAR, RELU, SOFT_RELU, LOGISTIC, TANH, HARD_SIGMOID = 0, 1, 2, 3, 4, 5
 KIND = {"linear": LINEAR, "relu": RELU, "soft_relu": SOFT_RELU, "logistic": LOGISTIC, "tanh": TANH,
         "hard_sigmoid": HARD_SIGMOID}
 
 
-@njit(cache=True, inline="always")
+@kernel_jit(inline="always")
 def _max(a, b):
     # np.maximum semantics: NaN propagates
     if a != a or a > b:
@@ -23,14 +23,14 @@ def _max(a, b):
     return b
 
 
-@njit(cache=True, inline="always")
+@kernel_jit(inline="always")
 def _min(a, b):
     if a != a or a < b:
         return a
     return b
 
 
-@njit(cache=True, inline="always")
+@kernel_jit(inline="always")
 def phi(kind, x, slope, offset):
     if kind == TANH:
         return math.tanh((x - offset) * slope)
@@ -47,14 +47,14 @@ def phi(kind, x, slope, offset):
     return _max(0.0, _min(1.0, (x - offset) / 6.0 + 0.5)) * slope
 
 
-@njit(cache=True, inline="always")
+@kernel_jit(inline="always")
 def _heaviside0(x):
     if x != x:
         return x
     return 1.0 if x > 0.0 else 0.0
 
 
-@njit(cache=True, inline="always")
+@kernel_jit(inline="always")
 def dphi(kind, x):
     if kind == TANH:
         y = math.tanh(x)

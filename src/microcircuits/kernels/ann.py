@@ -3,7 +3,7 @@
 No prospective voltages and no dt in the state update: every area jumps to its feedforward drive in one
 step, errors propagate one area per step, dW = dt*eta*e (x) r_pre_old.  After the step u_breve and uI_breve
 equal the new u and uI, as the reference's aliased arrays do (the teacher's voltage target is read there).
-spec/models.md §2.5.
+docs/models.md §2.5.
 """
 
 from .activations import dphi, phi
@@ -67,7 +67,6 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
     W, dW, eta = net.W, net.dW, net.eta_fw
     fw_post, fw_pre, fw_rows, fw_cols, fw_ptr = net.fw_post, net.fw_pre, net.fw_rows, net.fw_cols, net.fw_ptr
     rates, rates_old, u, du, uI = st.rates, st.rates_old, st.u, st.du, st.uI
-    net.area_off[1]
     copy(rates_old, rates)
     rates_and_errors(net, st, Y, n, inject)
     take_input(rates, X, n)

@@ -7,15 +7,15 @@ loop); the loops that call a step borrow the records first (structs.borrowed), s
 runs per step.  ``error_model="numpy"`` makes 0/0 a NaN as in NumPy (the angle of a zero update).
 """
 
-from numba import njit
 from numba import uintp as U
 
 from . import vecmath
+from .cache import kernel_jit
 from .activations import LINEAR, LOGISTIC, TANH, dphi, phi
 
 VECTOR_AREA = 4  # areas with fewer units evaluate tanh one unit at a time (vecmath.tanh_scalar)
-jit = njit(cache=True, error_model="numpy")
-inline_jit = njit(cache=True, error_model="numpy", inline="always")
+jit = kernel_jit(error_model="numpy")
+inline_jit = kernel_jit(error_model="numpy", inline="always")
 
 
 @inline_jit
@@ -71,7 +71,6 @@ def matvec_add(data, ptr, rows, cols, vec, vec_off, out, out_off):
 def matvec_t_add(data, ptr, rows, cols, vec, vec_off, out, out_off, triu):
     """out[out_off+i] += sum_j M[i, j] vec[vec_off+j] for a block stored transposed (M[i, j] at
     data[ptr + j*rows + i]); with ``triu`` only i <= j.  Each out entry accumulates its terms in order of j."""
-    U(rows)
     o = U(out_off)
     for j in range(cols):
         x = vec[U(vec_off + j)]

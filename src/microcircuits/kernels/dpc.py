@@ -2,7 +2,7 @@
 
 No interneuron dynamics: the "interneuron rate" of area k is the pyramidal rate of the same area one step
 earlier (``rI``), so vapi_k = B_k r_{k+1}(n) + B_PI_k r_k(n-1), with a square, plastic B_PI_k.  In BP mode
-B follows W^T + noise; B_PI is not overwritten.  spec/models.md §2.4.
+B follows W^T + noise; B_PI is not overwritten.  docs/models.md §2.4.
 """
 
 from .common import (

@@ -2,8 +2,8 @@
 
 A phase (settling, one training epoch, one validation or test pass, a teacher pass) runs entirely in
 compiled code; Python only orders the phases and shuffles between them, as the reference's driver does.
-The network's type names its model (structs.NETWORK_TYPES), so each loop compiles, per model, with that
-model's step only.
+The network's type names its kernel (structs.NETWORK_TYPES), so each loop compiles, per kernel, with that
+kernel's step only.
 """
 
 import math
@@ -17,14 +17,13 @@ from . import ann, dpc, errormc, layered, sacramento
 from .activations import dphi, phi
 from .common import U, inline_jit, jit
 from .structs import (
-    LAYERED_ERRORMC,
     MSE_RATE,
     MSE_RATE_OF_VOLTAGE_TARGET,
     NETWORK_TYPES,
     borrowed,
 )
 
-# Snapshots taken every ``every`` recorded steps (spec/models.md §5.1); arrays with 0 rows are not recorded.
+# Snapshots taken every ``every`` recorded steps (docs/models.md §5.1); arrays with 0 rows are not recorded.
 # counter = [steps since the last snapshot, snapshots taken, steps simulated in recorded phases]
 Recorder = namedtuple("Recorder", [
     "counter", "every", "step", "phase", "mse",
@@ -34,7 +33,9 @@ Recorder = namedtuple("Recorder", [
 NO_TEACHER_RECORD, TEACHER_RATE, TEACHER_VOLTAGE = 0, 1, 2
 
 
-STEPS = {0: errormc.step, 1: sacramento.step, 2: dpc.step, 3: ann.step, LAYERED_ERRORMC: errormc.step_layered}
+# the step function of each kernel (structs.NETWORK_TYPES); models/ says which kernel a model family runs on
+STEPS = {"errormc": errormc.step, "sacramento2018": sacramento.step, "dPC": dpc.step, "ann": ann.step,
+         "errormc_layered": errormc.step_layered}
 
 
 def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
@@ -42,7 +43,7 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
     raise NotImplementedError("step() runs inside compiled code only")
 
 
-@overload(step, jit_options=dict(cache=True))
+@overload(step)  # compiled into the cached loops that call it
 def _step_of_model(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
     for kind, network_type in NETWORK_TYPES.items():
         if isinstance(net, network_type):
@@ -59,9 +60,9 @@ def settle(net, st):
     raise NotImplementedError("settle() runs inside compiled code only")
 
 
-@overload(settle, jit_options=dict(cache=True))
+@overload(settle)
 def _settle_of_model(net, st):
-    if isinstance(net, NETWORK_TYPES[LAYERED_ERRORMC]):
+    if isinstance(net, NETWORK_TYPES["errormc_layered"]):
         return lambda net, st: layered.settle_pending(net, st)
     return lambda net, st: None
 
@@ -178,8 +179,8 @@ def bp_angles(net, X, Y, n, rate_target, v, r, delta, delta_new, out):
                 pre = X[n, j] if a == 1 else r[rep_off[a - 1] + j]
                 s += (c * W[ptr[k] + i * nc + j]) * pre
             v[rep_off[a] + i] = s
-        if a == L and (net.model == 1 or net.model == 2):
-            f = (net.gbas + net.gapi + net.gl) / (net.gbas + net.gl)
+        if a == L and net.bp_out_gain != 1.0:
+            f = net.bp_out_gain
             for i in range(rep_off[L], rep_off[L + 1]):
                 v[i] = f * v[i]
         for i in range(rep_off[a], rep_off[a + 1]):
@@ -227,7 +228,7 @@ def replay(net, net_rest, st, X, Y, steps_per_sample, snap_W, snap_B, snap_WIP, 
            rate_target, angles):
     """For every snapshot from ``first`` on: load its weights and run over (X, Y) with the target injected and
     the synapse routine active but no weight change; at the last step of each sample store the angles
-    between the model's and backprop's updates.  The state carries over (spec/models.md §6.1).
+    between the model's and backprop's updates.  The state carries over (docs/models.md §6.1).
 
     ``net`` rebuilds every BP feedback block with a source (first step after loading: the snapshot's B lags
     its W by a step); ``net_rest`` (same arrays) rebuilds none: W is fixed, so B no longer changes."""

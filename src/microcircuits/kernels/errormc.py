@@ -3,10 +3,12 @@
 Representation units (``u``) of every area, output included, have basal and apical compartments; error units
 (``uI`` in the reference) receive feedback from the error units above (``B``, the reference's ``BII``),
 gated by W_IP phi' when ``varphi_transfer`` is on; the output error units are driven by the target.
-Order of operations and floating-point evaluation order follow spec/models.md §2.1, §2.3 and §2.6.
+Order of operations and floating-point evaluation order follow docs/models.md §2.1, §2.3 and §2.6.
 """
 
-from numba import njit, prange
+from numba import prange
+
+from .cache import kernel_jit
 
 from .common import (
     U,
@@ -86,7 +88,7 @@ def error_dendrites(net, st):
 
 
 @inline_jit
-def somatic_increments(net, st, Y, n, inject):
+def somatic_increments(net, st, inject):
     """du of hidden error units, of output error units (target or decay) and of representation units."""
     uI, duI, vden, u, du, vbas, vapi = st.uI, st.duI, st.vden, st.u, st.du, st.vbas, st.vapi
     pop_off, rep_off, tau_err, tau_rep = net.pop_off, net.rep_off, net.tau_err, net.tau_rep
@@ -126,7 +128,7 @@ def decay_to_identity(M, ptr, rows, cols, eta, dt, L):
                 M[idx] += f * (M[idx] - (1.0 if i == j else 0.0))
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@kernel_jit(error_model="numpy", parallel=True)
 def fused_dendrites(net, st, Y, n, inject):
     """Step 5 of a large layered network: the forward sweep (with the feedback through the rebuilt blocks)
     and the lateral mat-vecs, two independent streams over memory, run as two tasks: on two threads when
@@ -156,7 +158,7 @@ def step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, m
     take_input(st.rates, X, n)
     copy(st.u_prev, st.u)
     copy(st.uI_prev, st.uI)
-    # 5. dendrites; with plain BP learning in a large layered network (structs.LAYERED_ERRORMC: the
+    # 5. dendrites; with plain BP learning in a large layered network (kernel 'errormc_layered': the
     #    networks of Figs. 4-5), one sweep over the forward weights also does the feedback input through
     #    the rebuilt blocks and step 7's feedback rebuild and weight update (deferred to the next sweep,
     #    kernels/layered.py).  Small networks, whose weights stay in cache, are as fast or faster in
@@ -169,7 +171,7 @@ def step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, m
         lateral_products(net, st, Y, n, inject)
     error_dendrites(net, st)
     # 6. somatic increments
-    somatic_increments(net, st, Y, n, inject)
+    somatic_increments(net, st, inject)
     # 7. synapses (feedback first: BP derives it from the pre-update forward weights)
     if synapse and not fused:
         if net.bp:
@@ -191,6 +193,6 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
 
 @jit
 def step_layered(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
-    """One step of a layered errormc network with BP feedback (structs.LAYERED_ERRORMC): plain learning
+    """One step of a layered errormc network with BP feedback (kernel 'errormc_layered'): plain learning
     steps take the fused sweep."""
     step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, True)

@@ -2,7 +2,7 @@
 
 Pyramidal cells u of areas 1..L (output nudged by a voltage target); interneurons uI of population k
 (areas k = 1..L-1, n_{k+1} units) mimic the area above.  Apical potential of hidden area k:
-B_k r_{k+1} + B_PI_k rI_k.  spec/models.md §2.2.
+B_k r_{k+1} + B_PI_k rI_k.  docs/models.md §2.2.
 """
 
 from .activations import phi

@@ -24,7 +24,6 @@ is ``B[bw_ptr[k] + j*bw_rows[k] + i]``.  That is the layout of the forward block
 
 from collections import namedtuple
 
-from numba import njit
 from numba.core import cgutils, types
 from numba.core.datamodel.models import ArrayModel, StructRefModel
 from numba.extending import register_model
@@ -32,14 +31,14 @@ from numba.experimental import structref
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array
 
-MODEL_ID = {"errormc": 0, "sacramento2018": 1, "dPC": 2, "ann": 3}
+from .cache import kernel_jit
 
-# How the MSE is recorded (spec/models.md §5.4)
+# How the MSE is recorded (docs/models.md §5.4)
 MSE_RATE, MSE_RATE_OF_VOLTAGE_TARGET, MSE_VOLTAGE = 0, 1, 2
 
 NETWORK_FIELDS = [
-    # identity and topology
-    "model", "n_areas", "area_off", "rep_off", "pop_off", "npair",
+    # topology; whether feedback connects the second population (errormc's error units) or representation units
+    "n_areas", "area_off", "rep_off", "pop_off", "npair", "fb_on_pop",
     # forward weights (block-sparse) and their learning rates per block
     "fw_post", "fw_pre", "fw_rows", "fw_cols", "fw_ptr", "fw_hier", "W", "dW", "dW_lp", "eta_fw",
     # feedback weights (block-sparse): fixed BP noise, transpose source, upper-triangular diagonal blocks,
@@ -54,6 +53,9 @@ NETWORK_FIELDS = [
     # time constants per area / population, the one used without a target, and the prediction scale c of
     # the forward plasticity rule per area (post - c*vbas_old)
     "tau_rep", "tau_err", "tau_out_notgt", "c_pred",
+    # gain of the output drive in the backprop comparison: (gl+gbas+gapi)/(gl+gbas) where the output has no
+    # apical compartment (sacramento2018, dPC), else 1
+    "bp_out_gain",
     # scalars
     "dt", "gl", "gbas", "gapi", "gden", "gnI", "gntgt", "taur", "tauLO",
     "bp", "dw_use_activation", "varphi_transfer", "dw_low_pass", "mse_mode",
@@ -77,11 +79,12 @@ def _fields(self, fields):
     return tuple((name, types.unliteral(typ)) for name, typ in fields)
 
 
-# One StructRef type per model: the type of a network says which step function runs it, so every loop is
-# compiled (and cached) per model through ordinary type dispatch.  Large layered errormc networks with BP
-# feedback have a type of their own, whose step carries the fused forward sweep (layered.forward_sweep) and
-# runs it beside the lateral products on two threads if it has them: it pays when the weights stream from
-# memory (10-1000-784), not when they sit in cache (10-200-784: equal), and a small network is slower with it.
+# One StructRef type per kernel: the type of a network says which step function runs it, so every loop is
+# compiled (and cached) per kernel through ordinary type dispatch.  A model family (models/) names its kernel.
+# Large layered errormc networks with BP feedback have a kernel of their own, whose step carries the fused
+# forward sweep (layered.forward_sweep) and runs it beside the lateral products on two threads if it has them:
+# it pays when the weights stream from memory (10-1000-784), not when they sit in cache (10-200-784: equal),
+# and a small network is slower with it.
 @structref.register
 class ErrormcNetwork(types.StructRef):
     preprocess_fields = _fields
@@ -136,11 +139,10 @@ class _StateProxy(structref.StructRefProxy):
     pass
 
 
-LAYERED_ERRORMC = 4  # kernel kind (not a model): errormc, one forward block per area, BP feedback, large
-FUSE_MIN_WEIGHTS = 1 << 18  # forward weights (2 MB of float64) from which the fused sweep is used
-NETWORK_TYPES = {0: ErrormcNetwork, 1: SacramentoNetwork, 2: DPCNetwork, 3: ANNNetwork,
-                 LAYERED_ERRORMC: LayeredErrormcNetwork}
-_PROXIES = {0: _ErrormcProxy, 1: _SacramentoProxy, 2: _DPCProxy, 3: _ANNProxy, LAYERED_ERRORMC: _LayeredErrormcProxy}
+NETWORK_TYPES = {"errormc": ErrormcNetwork, "sacramento2018": SacramentoNetwork, "dPC": DPCNetwork,
+                 "ann": ANNNetwork, "errormc_layered": LayeredErrormcNetwork}
+_PROXIES = {"errormc": _ErrormcProxy, "sacramento2018": _SacramentoProxy, "dPC": _DPCProxy, "ann": _ANNProxy,
+            "errormc_layered": _LayeredErrormcProxy}
 for _kind, _proxy in _PROXIES.items():
     structref.define_proxy(_proxy, NETWORK_TYPES[_kind], NETWORK_FIELDS)
 structref.define_proxy(_StateProxy, StateRef, STATE_FIELDS)
@@ -215,55 +217,54 @@ def borrowed(typingctx, value):
 
 
 # Constructors compiled once and cached (StructRefProxy's own constructor is compiled in every process).
-@njit(cache=True)
+@kernel_jit()
 def _new_errormc(fields):
     return _ErrormcProxy(*borrowed(fields))
 
 
-@njit(cache=True)
+@kernel_jit()
 def _new_layered_errormc(fields):
     return _LayeredErrormcProxy(*borrowed(fields))
 
 
-@njit(cache=True)
+@kernel_jit()
 def _new_sacramento(fields):
     return _SacramentoProxy(*borrowed(fields))
 
 
-@njit(cache=True)
+@kernel_jit()
 def _new_dpc(fields):
     return _DPCProxy(*borrowed(fields))
 
 
-@njit(cache=True)
+@kernel_jit()
 def _new_ann(fields):
     return _ANNProxy(*borrowed(fields))
 
 
-@njit(cache=True)
+@kernel_jit()
 def _new_state(fields):
     return _StateProxy(*borrowed(fields))
 
 
-_NEW_NETWORK = {0: _new_errormc, 1: _new_sacramento, 2: _new_dpc, 3: _new_ann,
-                LAYERED_ERRORMC: _new_layered_errormc}
+_NEW_NETWORK = {"errormc": _new_errormc, "sacramento2018": _new_sacramento, "dPC": _new_dpc, "ann": _new_ann,
+                "errormc_layered": _new_layered_errormc}
 
 
-def kernel_kind(net: Network) -> int:
-    """Which kernel type runs ``net``: its model's, or LAYERED_ERRORMC."""
-    if (int(net.model) == MODEL_ID["errormc"] and net.bp and net.fw_post.shape[0] == net.n_areas
-            and net.W.size >= FUSE_MIN_WEIGHTS):
-        return LAYERED_ERRORMC
-    return int(net.model)
-
-
-def kernel_network(net: Network, **changes):
-    """The kernel's view of ``net`` (same arrays), optionally with some fields replaced.  The view borrows the
-    arrays without reference counting and keeps them alive itself; read them through ``net``, not the view."""
+def kernel_network(net: Network, kernel: str, **changes):
+    """The view of ``net`` (same arrays) that kernel ``kernel`` (a key of NETWORK_TYPES) runs, optionally with
+    some fields replaced.  The view borrows the arrays without reference counting and keeps them alive itself;
+    read them through ``net``, not the view."""
     fields = tuple(net._replace(**changes))
-    proxy = _NEW_NETWORK[kernel_kind(net)](fields)
+    proxy = _NEW_NETWORK[kernel](fields)
     proxy._owner = fields  # the kernel's arrays are borrowed views: keep them alive with the proxy
+    proxy._kernel = kernel
     return proxy
+
+
+def kernel_name(view) -> str:
+    """Which kernel runs a view made by :func:`kernel_network`."""
+    return view._kernel
 
 
 def kernel_state(st: State):

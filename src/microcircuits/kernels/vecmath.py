@@ -19,10 +19,12 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic
 
-vjit = njit(cache=True, error_model="numpy", inline="always")
+from .cache import kernel_jit
+
+vjit = kernel_jit(error_model="numpy", inline="always")
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that k * _LN2_HI is exact for |k| < 2^11
 _LN2_LO = 1.90821492927058770002e-10

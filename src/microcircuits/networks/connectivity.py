@@ -29,7 +29,7 @@ def learning_rate_matrix(eta, method: str) -> np.ndarray:
     """The L x L matrix H of errormc skip mode: H[a-1, b] is the rate of block (post a, pre b).
 
     fill_diag: only hierarchical blocks learn; fill_all: every block into area a learns at eta_a;
-    fill_scaled: eta_a scaled by the connectome mask (hierarchical blocks too).  spec/models.md §3.4.
+    fill_scaled: eta_a scaled by the connectome mask (hierarchical blocks too).  docs/models.md §3.4.
     """
     eta = np.array(eta)
     if method == "fill_diag":

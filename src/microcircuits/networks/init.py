@@ -1,4 +1,4 @@
-"""Random initialisation in the reference's order (spec/models.md §3.1), so that a seed means the same.
+"""Random initialisation in the reference's order (docs/models.md §3.1), so that a seed means the same.
 
 Each function draws from the ``RandomState`` it is given, exactly as many numbers, in the same order and
 with the same shapes as the reference (zero-width ranges and discarded blocks included).  The reference

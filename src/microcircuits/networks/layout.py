@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.structs import MODEL_ID, Network
+from ..kernels.structs import Network
 
 
 def forward_full(net: Network, flat: np.ndarray) -> np.ndarray:
@@ -25,7 +25,7 @@ def forward_full(net: Network, flat: np.ndarray) -> np.ndarray:
 
 def feedback_offsets(net: Network) -> np.ndarray:
     """errormc feedback connects error units; the others connect representation units."""
-    return net.pop_off if int(net.model) == MODEL_ID["errormc"] else net.rep_off
+    return net.pop_off if net.fb_on_pop else net.rep_off
 
 
 def feedback_full(net: Network, flat: np.ndarray) -> np.ndarray:

@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..kernels.activations import KIND
 from ..kernels.cartpole import RESET_BOUNDS, closed_loop
 from ..kernels.engine import TEACHER_RATE
-from ..networks.build import Circuit, build, cartpole_teacher, teacher_seed
+from ..models import MODELS, Circuit, build, errormc, teacher_seed
+from ..models.base import Sizes, circuit, conductances, initial_voltages, layered_eta, layered_forward, per_population, ranges
+from ..networks.init import uniform
 from ..params import Params, ParamsError
 from .protocol import (
     PHASE_ID,
@@ -26,13 +29,14 @@ from .protocol import (
     make_recorder,
     n_validations,
     null_recorder,
-    phase,
     recorded_series,
-    shuffle_pairs,
+    snapshot_fields,
+    student_seeds,
     take_initial_snapshot,
-    validates_after,
+    teacher_pass,
+    train_epochs,
+    uniform_inputs,
 )
-from .teacher_student import snapshot_fields, step_inputs
 
 TEST_TIME = 200          # time units of one closed-loop test (the reference's T)
 SUBSIMULATIONS = 10      # resets at regular intervals within a test
@@ -108,30 +112,23 @@ def total_steps(p: Params, n_seeds: int) -> int:
 
 
 def run(p: Params, seeds=None, progress: bool = True) -> CartpoleRun:
-    seeds = list(seeds if seeds is not None else (p.random_seed or []))
-    if not seeds:
-        raise ParamsError(p.source, "random_seed", None, "give at least one seed (in the file or with --seed)")
-    if p.input_signal != "cartpole" or p.mc_model != "errormc" or p.layers[0] != 4 or p.layers[-1] != 1:
+    seeds = student_seeds(p, seeds)
+    if p.input_signal != "cartpole" or not MODELS[p.mc_model].has_error_units or p.layers[0] != 4 or p.layers[-1] != 1:
         raise ParamsError(p.source, "input_signal", p.input_signal,
                           "the cart-pole task needs input_signal 'cartpole', an errormc student, 4 inputs and 1 output")
     T, ds = p.steps_per_sample, p.dataset_size
     mutable: dict = {}
     students = [build(p, s, mutable=mutable) for s in seeds]
-    ts = teacher_seed(p, seeds)
+    ts = teacher_seed(seeds)
     teacher, stream = cartpole_teacher(p, ts)
     resets = ResetStream(stream)
-    samples = step_inputs(p, ts)
+    samples = uniform_inputs(p, ts)
     X = {k: np.repeat(v, T, axis=0) for k, v in samples.items()}
     bar = Progress(total_steps(p, len(seeds)), f"cart-pole {'-'.join(map(str, p.layers))}", progress)
 
     tsim = Sim.of(teacher)
-    trec = null_recorder(tsim.net)
-    phase(tsim, trec, X["train"][:p.settling_steps], record=False, name="settle")
-    targets = {}
-    for split in ("train", "validation", "test"):
-        targets[split] = np.zeros((len(X[split]), 1))
-        phase(tsim, trec, X[split], record=False, teacher_out=targets[split], teacher_kind=TEACHER_RATE)
-    teacher_test = resets.test(tsim, trec, False, p)
+    targets = teacher_pass(tsim, X, p.settling_steps, TEACHER_RATE)
+    teacher_test = resets.test(tsim, null_recorder(tsim.net), False, p)
     bar.advance(p.settling_steps + 3 * ds * T + steps_per_test(p))
 
     after_teacher = resets  # every student continues from the stream's state after the teacher's test
@@ -142,42 +139,68 @@ def run(p: Params, seeds=None, progress: bool = True) -> CartpoleRun:
 
 
 def train_student(p: Params, c: Circuit, X: dict, targets: dict, resets: ResetStream, bar: Progress):
-    T, ds, L, E = p.steps_per_sample, p.dataset_size, p.n_areas, p.epochs
+    T, ds, E = p.steps_per_sample, p.dataset_size, p.epochs
     sim = Sim.of(c)
     n_val = n_validations(E)
     recorded = p.settling_steps + (E + n_val) * ds * T + (E + 1) * steps_per_test(p)
     n_snap = recorded // p.rec_per_steps + 1
     rec = make_recorder(sim.net, n_snap, p.rec_per_steps, snapshot_fields(p, c.model, compare=False))
     take_initial_snapshot(sim, rec)
-    learn = dict(synapse=True, learn_w=True, learn_lat=True)
-    phase(sim, rec, X["train"][:p.settling_steps], name="settle")
-    untrained = resets.copy().test(_copy_sim(sim), null_recorder(sim.net), False, p)
-    bar.advance(p.settling_steps + steps_per_test(p))
-    train_x, train_y = X["train"], targets["train"]
-    val_x, val_y = X["validation"], targets["validation"]
-    val_mse = np.zeros((n_val, ds * T))
-    tests, val_epochs, v = [], [], 0
-    for epoch in range(E):
-        train_x, train_y, _ = shuffle_pairs(train_x, train_y, c.rng, T, L)
-        phase(sim, rec, train_x, train_y, inject=True, name="train", **learn)
-        if validates_after(epoch, E):
-            run_x, run_y = val_x, val_y
-            val_x, val_y, _ = shuffle_pairs(val_x, val_y, c.rng, T, L)
-            phase(sim, rec, run_x, run_y, name="validation", mse_out=val_mse[v], **learn)
-            val_epochs.append(epoch)
-            v += 1
+    tests, untrained = [], []
+
+    def untrained_test():  # a copy of the network right after settling, with its own copy of the stream
+        untrained.append(resets.copy().test(sim.copy(), null_recorder(sim.net), False, p))
+        bar.advance(steps_per_test(p))
+
+    def closed_loop_test(epoch):
         tests.append(resets.test(sim, rec, True, p))
-        bar.advance(ds * T * (2 if validates_after(epoch, E) else 1) + steps_per_test(p))
+        bar.advance(steps_per_test(p))
+
+    done = train_epochs(p, sim, rec, (X["train"], targets["train"]), (X["validation"], targets["validation"]), bar,
+                        after_settling=untrained_test, after_epoch=closed_loop_test)
     tests.append(resets.test(sim, rec, True, p))  # test_model: the cart-pole again, no test split
     bar.advance(steps_per_test(p))
     snapshots = recorded_series(rec)
-    return CartpoleStudent(seed=c.seed, circuit=c, net=sim.net, tests=tests, untrained=untrained, val_mse=val_mse,
-                           val_epochs=val_epochs, snapshots=snapshots)
+    return CartpoleStudent(seed=c.seed, circuit=c, net=sim.net, tests=tests, untrained=untrained[0], val_mse=done.val_mse,
+                           val_epochs=done.val_epochs, snapshots=snapshots)
 
 
-def _copy_sim(sim: Sim) -> Sim:
-    """An independent copy of a network and its state (for the untrained baseline test)."""
-    net = sim.net._replace(**{k: v.copy() for k, v in sim.net._asdict().items() if isinstance(v, np.ndarray)})
-    st = sim.st._replace(**{k: v.copy() for k, v in sim.st._asdict().items()})
-    return Sim(net, st)
+# ---------------------------------------------------------------------------------------------------------
+# the teacher: hard-coded in the reference's init_MC for input_signal 'cartpole'
 
+GAINS = (1.0, 4.2, 62.8, 16.3)  # F = 1 x + 4.2 x_dot + 62.8 theta + 16.3 theta_dot
+
+
+def cartpole_teacher(p: Params, seed: int) -> tuple[Circuit, np.random.RandomState]:
+    """A linear errormc 4-4-1 (the teacher is one by definition) whose first weights are I (gbas/(gbas+gapi+gl))^-2 (undoing the two-area
+    attenuation) and whose output weights are the controller gains over ``target_rescale_factor``, so that its
+    output rate times that factor is the force F = 1 x + 4.2 x_dot + 62.8 theta + 16.3 theta_dot.
+
+    Returns the circuit and the NumPy stream its initialisation leaves behind: in the reference that global
+    stream (seeded with the teacher seed) then draws the cart-pole's reset states.
+    """
+    layers, errs = (4, 4, 1), [4, 1]
+    s = Sizes(seed=seed, teacher=True, layers=layers, error_layers=(0, 4, 1), fw_mode="layered", bw_mode="layered")
+    u0, uI0 = initial_voltages(p, s, errs)
+    rs = np.random.RandomState(seed)
+    rg = ranges(p, teacher=True)
+    layered_forward(rs, layers, rg["WPP"])  # drawn, then replaced below
+    WIP, BPI = {}, {}
+    for a in (1, 2):
+        WIP[a] = uniform(rs, rg["WIP"], (errs[a - 1], layers[a])) + (np.eye(errs[a - 1], layers[a]) if p.init_WIP_identity else 0.0)
+    for a in (1, 2):
+        BPI[a] = uniform(rs, rg["BPI"], (layers[a], errs[a - 1])) + (np.eye(layers[a], errs[a - 1]) if p.init_BPI_identity else 0.0)
+    uniform(rs, rg["BII"], (layers[1], layers[2]))  # feedback init, overwritten by BP
+    gain = (p.gbas / (p.gbas + p.gapi + p.gl)) ** -(len(layers) - 1)
+    forward = {(1, 0): np.eye(layers[0]) * gain,
+               (2, 1): np.array(GAINS).reshape(layers[2], layers[1]) / p.target_rescale_factor}
+    feedback = {(1, 2): (np.eye(1, 1) @ forward[(2, 1)] @ np.eye(4, 4)).T + 0.0}  # BP, no noise for a teacher
+    noise = {(1, 2): np.zeros((4, 1))}
+    ones = [np.ones(n) for n in layers[1:]]
+    zeros = [np.zeros(n) for n in layers[1:]]
+    c = circuit(errormc.MODEL.name, p, s, tuple(errs), forward, layered_eta(p, 2), feedback, noise, {(1, 2): False}, WIP, BPI,
+                per_population(p.eta_IP, 2), per_population(p.eta_PI, 2), u0, uI0, [KIND["linear"]] * 2, ones, zeros,
+                [KIND["linear"]] * 2, ones, zeros, conductances(p, gnI=0.0), True, np.random.RandomState(seed))
+    c.varphi_transfer = p.varphi_transfer
+    c.bp = True
+    return c, rs

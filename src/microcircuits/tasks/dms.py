@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..networks.build import Circuit, build
+from ..models import Circuit, build
 from ..params import Params, ParamsError
-from .protocol import Progress, Sim, make_recorder, null_recorder, phase
+from .protocol import Progress, Sim, make_recorder, null_recorder, phase, student_seeds
 
 FIXATION, STIMULUS = 250, 250
 DELAY_RANGE = (50, 250)
@@ -71,9 +71,7 @@ def total_steps(p: Params, trials: dict, n_seeds: int) -> int:
 
 
 def run(p: Params, seeds=None, progress: bool = True) -> DMSRun:
-    seeds = list(seeds if seeds is not None else (p.random_seed or []))
-    if not seeds:
-        raise ParamsError(p.source, "random_seed", None, "give at least one seed (in the file or with --seed)")
+    seeds = student_seeds(p, seeds)
     if p.input_signal != "dms" or p.layers[0] != 1 or p.layers[-1] != 1:
         raise ParamsError(p.source, "input_signal", p.input_signal, "the DMS task needs input_signal 'dms', 1 input and 1 output")
     trials = {k: make_trials(p.dataset_size, s) for k, s in TRIAL_SEEDS.items()}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..networks.build import Circuit, build
+from ..models import MODELS, Circuit, build
 from ..params import Params, ParamsError
 from .protocol import (
     Progress,
@@ -29,10 +29,11 @@ from .protocol import (
     n_validations,
     phase,
     recorded_series,
+    snapshot_fields,
+    student_seeds,
     take_initial_snapshot,
-    validates_after,
+    train_epochs,
 )
-from .teacher_student import snapshot_fields
 
 DIGIT_ORDER = (5, 0, 4, 1, 9, 2, 3, 6, 7, 8)  # first occurrences in the MNIST training set
 MNIST_FILES = {"images": ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
@@ -124,10 +125,8 @@ def total_steps(p: Params, n_seeds: int) -> int:
 
 
 def run(p: Params, seeds=None, progress: bool = True) -> GenMNISTRun:
-    seeds = list(seeds if seeds is not None else (p.random_seed or []))
-    if not seeds:
-        raise ParamsError(p.source, "random_seed", None, "give at least one seed (in the file or with --seed)")
-    if p.input_signal != "genMNIST" or p.mc_model != "errormc":
+    seeds = student_seeds(p, seeds)
+    if p.input_signal != "genMNIST" or not MODELS[p.mc_model].has_error_units:
         raise ParamsError(p.source, "input_signal", p.input_signal, "the genMNIST task runs errormc students with input_signal 'genMNIST'")
     if p.layers[0] != 10 or p.layers[-1] != 784:
         raise ParamsError(p.source, "layers", list(p.layers), "genMNIST needs 10 inputs (the one-hot digit) and 784 outputs (the image)")
@@ -151,17 +150,7 @@ def train_student(p: Params, c: Circuit, X: np.ndarray, Y: np.ndarray, bar: Prog
     recorded = p.settling_steps + (E + n_val + 1) * 10 * T
     rec = make_recorder(sim.net, recorded // p.rec_per_steps + 1, p.rec_per_steps, snapshot_fields(p, c.model, False))
     take_initial_snapshot(sim, rec)
-    learn = dict(synapse=True, learn_w=True, learn_lat=True)
-    phase(sim, rec, X[:p.settling_steps], name="settle")
-    bar.advance(p.settling_steps)
-    val_mse = np.zeros((n_val, 10 * T))
-    val_epochs = []
-    for epoch in range(E):
-        phase(sim, rec, X, Y, inject=True, name="train", **learn)
-        if validates_after(epoch, E):
-            phase(sim, rec, X, Y, name="validation", mse_out=val_mse[len(val_epochs)], **learn)
-            val_epochs.append(epoch)
-        bar.advance(10 * T * (2 if validates_after(epoch, E) else 1))
+    done = train_epochs(p, sim, rec, (X, Y), (X, Y), bar, shuffle=False)  # the same ten digits, never shuffled
     test_mse = np.zeros(10 * T)
     reconstructions = np.zeros((10, Y.shape[1]))
     out = slice(sim.net.area_off[sim.net.n_areas], sim.net.area_off[sim.net.n_areas + 1])
@@ -171,5 +160,5 @@ def train_student(p: Params, c: Circuit, X: np.ndarray, Y: np.ndarray, bar: Prog
         reconstructions[d] = sim.st.rates[out]
     bar.advance(10 * T)
     snapshots = recorded_series(rec)
-    return GenMNISTStudent(seed=c.seed, circuit=c, net=sim.net, test_mse=test_mse, val_mse=val_mse,
-                           val_epochs=val_epochs, reconstructions=reconstructions, snapshots=snapshots)
+    return GenMNISTStudent(seed=c.seed, circuit=c, net=sim.net, test_mse=test_mse, val_mse=done.val_mse,
+                           val_epochs=done.val_epochs, reconstructions=reconstructions, snapshots=snapshots)
