@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from microcircuits.models import build
+from microcircuits.models import MODELS, build
 from microcircuits.params import load_params
 from microcircuits.tasks.protocol import Sim, null_recorder, phase
 
@@ -28,7 +28,6 @@ REFERENCE_US = {  # learn step, median (docs/models.md §8.3 and docs/performanc
 }
 GOALS_US = {("4-2-1", "errormc"): 0.5, ("32-16-8-4-2-1", "errormc"): 2.5}
 NETS = ("4-2-1", "32-16-8-4-2-1")
-MODELS = ("errormc", "sacramento2018", "dPC", "ann")
 
 
 def default_params_dir() -> Path:

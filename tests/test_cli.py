@@ -120,8 +120,9 @@ def test_cartpole_run_to_netcdf(tmp_path):
     np.testing.assert_array_equal(ds.failures.values, ds.penalty.isel(cp_step=slice(1, None)).sum("cp_step").values)
     assert ds.teacher_state.dims == ("state_step", "var") and list(ds["var"].values)[2] == "theta"
     assert ds.attrs["scale"] == "test" and ds.attrs["target_rescale_factor"] == 76.6
-    for name, var in ds.data_vars.items():
-        assert "long_name" in var.attrs and "units" in var.attrs, name
+    for name, var in ds.data_vars.items():  # plant states: one unit per state variable (var_units)
+        assert "long_name" in var.attrs and ("units" in var.attrs or "var" in var.dims), name
+    assert list(ds.var_units.values) == ["m", "m s-1", "rad", "rad s-1"]
 
 
 def test_dms_run_to_netcdf(tmp_path):

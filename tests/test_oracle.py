@@ -21,7 +21,7 @@ import numba
 import numpy as np
 import pytest
 
-from microcircuits.models import build
+from microcircuits.models import MODELS, build
 from microcircuits.models import errormc as errormc_model
 from microcircuits.networks.layout import feedback_full, forward_full, lateral_full
 from microcircuits.params import load_params, params_from_mapping
@@ -414,16 +414,16 @@ def test_fa_build(model):
 # ---------------------------------------------------------------------------------------------------------
 # one-area networks and the untrained (all learning rates zero) Fig. 3 variants
 
-@pytest.mark.parametrize("model", ["errormc", "sacramento2018", "dPC", "ann"])
+@pytest.mark.parametrize("model", list(MODELS))
 def test_fig3_2_1(model):
     run_case(fig3_params("2-1", model, random_seed=[SEED]),
-             VOLTAGE_TARGET if model in ("sacramento2018", "dPC") else RATE_TARGET["tanh"])
+             RATE_TARGET["tanh"] if MODELS[model].rate_target else VOLTAGE_TARGET)
 
 
-@pytest.mark.parametrize("model", ["errormc", "sacramento2018", "dPC", "ann"])
+@pytest.mark.parametrize("model", list(MODELS))
 def test_fig3_untrained_8_4_2_1(model):
     run_case(fig3_params("8-4-2-1", "untrained_" + model, random_seed=[SEED]),
-             VOLTAGE_TARGET if model in ("sacramento2018", "dPC") else RATE_TARGET["tanh"])
+             RATE_TARGET["tanh"] if MODELS[model].rate_target else VOLTAGE_TARGET)
 
 
 # ---------------------------------------------------------------------------------------------------------

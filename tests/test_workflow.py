@@ -56,6 +56,7 @@ def assert_figure_made(repo: Path, fig: str) -> None:
         assert (out / f).stat().st_size > 1000, f
     nb = json.loads((out / f"{fig}.ipynb").read_text())
     assert not nb["metadata"]["papermill"].get("exception")
+    assert "data:image/png;base64," in (out / f"{fig}.html").read_text()  # the rendered page shows the figure
     assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
 
 
@@ -188,7 +189,7 @@ def test_smoke_fig2_makes_both_figures(smoke):
     assert dms.mse_val.dims == ("seed", "epoch", "val_trial") and dms.attrs["scale"] == "smoke"
     index = (repo / SMOKE / "index.html").read_text()
     assert 'href="fig2a/fig2a.html"' in index and 'src="fig2b/fig2b.png"' in index
-    assert not (repo / "results" / "fig2a").exists()  # smoke outputs never land among the paper's
+    assert not (repo / "results" / "fig2a" / "fig2a.nc").exists()  # smoke outputs never land among the paper's
 
 
 def test_smoke_fig4_fig5_make_their_figures(smoke):

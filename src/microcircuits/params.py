@@ -19,6 +19,7 @@ from typing import Any, Mapping
 import yaml
 
 from .models import MODELS
+
 ACTIVATIONS = ("linear", "relu", "soft_relu", "logistic", "tanh", "hard_sigmoid")
 CONNECTION_MODES = ("layered", "skip")
 ETA_CONVERSIONS = ("fill_diag", "fill_all", "fill_scaled")

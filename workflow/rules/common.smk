@@ -126,22 +126,23 @@ def looked_up(section, *keys):
     return node
 
 
-def network_sizes(layers):
-    """layers, and as many error units as representation units (the reference's error_layers)."""
-    return {"layers": list(layers), "error_layers": [0] + list(layers[1:])}
-
-
-def untrained(p):
-    """The untrained variant of a job: the same initial network, one epoch with every learning rate 0."""
-    return {"epochs": 1, **{k: [0] * len(p[k]) for k in ("eta_fw", "eta_IP", "eta_PI") if k in p}}
-
-
-def snapshots(record, model):
-    """The rec_* flags of the weight and state snapshots a run file keeps (all on or all off)."""
-    flags = dict(rec_WPP=record, rec_WIP=record, rec_BPI=record, rec_BII=False, rec_BPP=False, rec_uP_breve=record,
-                 rec_uI_breve=record, rec_vbas=record)
-    flags[f"rec_{MODELS[model].feedback_key}"] = record
-    return flags
+def teacher_student_job(figure, w):
+    """The parameters of one job of a multilayer comparison (Fig. 3 and its kin), the reference file's keys
+    and values: the section's `common`, the model's settings, the network's sizes (as many error units as
+    representation units), its learning rates and `epochs`; the untrained variant is the same initial
+    network run one epoch with every learning rate 0; then the group's seeds and the snapshot flags."""
+    section = config[figure]
+    layers = section["nets"][w.net]
+    p = merged(section["common"], looked_up(figure, "model_settings", w.model),
+               {"layers": list(layers), "error_layers": [0] + list(layers[1:])},
+               looked_up(figure, "learning_rates", w.model, w.net), {"epochs": section["epochs"]})
+    if w.variant == "untrained":
+        p.update(epochs=1, **{k: [0] * len(p[k]) for k in ("eta_fw", "eta_IP", "eta_PI") if k in p})
+    record = section["record_snapshots"]
+    p.update(random_seed=seed_groups(section)[int(w.group)], rec_WPP=record, rec_WIP=record, rec_BPI=record,
+             rec_BII=False, rec_BPP=False, rec_uP_breve=record, rec_uI_breve=record, rec_vbas=record)
+    p[f"rec_{MODELS[w.model].feedback_key}"] = record
+    return p
 
 
 def replay_runtime(section):

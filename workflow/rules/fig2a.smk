@@ -92,7 +92,7 @@ rule fig2a_aggregate:
         dims=["variant"],
         keep={},
         keep_coords=["time", "var_units", "val_epoch"],
-        coords={"variant": {"label": {v: c["label"] for v, c in FIG2A["variants"].items()}}},
+        coords={"variant": {"label": ["legend label", {v: c["label"] for v, c in FIG2A["variants"].items()}]}},
         dim_attrs={"variant": {"long_name": "student variant"}},
         title="Fig. 2a: cart-pole control (aggregated runs)",
         scale=config["scale"],

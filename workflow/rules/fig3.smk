@@ -58,12 +58,7 @@ rule fig3_job_params:
     output:
         f"{RESULTS}/fig3/params/{{net}}/{{model}}/{{variant}}/group{{group}}.json",
     params:
-        # the reference file's keys and values: common, the model's settings, the network, its rates
-        p=lambda w: merged(
-            base := merged(FIG3["common"], looked_up("fig3", "model_settings", w.model), network_sizes(FIG3["nets"][w.net]),
-                           looked_up("fig3", "learning_rates", w.model, w.net), {"epochs": FIG3["epochs"]}),
-            untrained(base) if w.variant == "untrained" else {},
-            {"random_seed": seed_groups(FIG3)[int(w.group)]}, snapshots(FIG3["record_snapshots"], w.model)),
+        p=lambda w: teacher_student_job("fig3", w),
     log:
         f"{LOGS}/fig3/params/{{net}}/{{model}}/{{variant}}/group{{group}}.log",
     wildcard_constraints:
@@ -113,8 +108,9 @@ rule fig3_aggregate:
         dims=["net", "model", "variant"],
         keep={"test_mse": "test_mse", "test_loss": "test_loss", "angle_dw_bp_mean": "angle_dw_bp",
               "angle_dw_bp_snapshot": "angle_dw_bp_snapshot", "val_loss": "val_mse"},
-        coords={"net": {"complexity": {n: len(s) - 1 for n, s in FIG3["nets"].items()}},
-                "model": {"model_label": {m: MODELS[m].label for m in MODELS}}},
+        coords={"net": {"complexity": ["task complexity: number of areas after the input",
+                                       {n: len(s) - 1 for n, s in FIG3["nets"].items()}]},
+                "model": {"model_label": ["the model as the paper's legends call it", {m: MODELS[m].label for m in MODELS}]}},
         dim_attrs={"net": {"long_name": "network (units per area)"}, "model": {"long_name": "model family"},
                    "variant": {"long_name": "trained, or untrained (1 epoch, learning rates 0)"}},
         title="Fig. 3: multilayer comparison (aggregated runs)",

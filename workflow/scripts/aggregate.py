@@ -6,7 +6,8 @@
   seed groups of a cell are joined on ``seed``;
 * ``keep``: run variable -> figure variable (all data variables when empty); ``shared``: variables taken once
   from the first run (attributes that every run has alike are kept as well);
-* ``coords``: extra coordinates along a grid dimension, {dim: {name: {value: label}}}, and ``dim_attrs``;
+* ``coords``: extra coordinates along a grid dimension, {dim: {name: [long_name, {value: label}]}}, and
+  ``dim_attrs``;
   ``keep_coords``: the runs' coordinates besides dimensions to keep (identical in every run);
 * ``baseline``: cells filled by the runs of ``snakemake.input.baseline`` (another figure's runs with the same
   parameters, e.g. Fig. 5's σ = 0 from Fig. 4), restricted to ``seeds``.
@@ -90,8 +91,8 @@ with open(snakemake.log[0], "w") as log:
         out[name] = opened[0][name]
     for d in dims:
         out[d].attrs.update(P.dim_attrs.get(d, {}))
-        for name, labels in P.get("coords", {}).get(d, {}).items():
-            out = out.assign_coords({name: (d, [labels[v] for v in out[d].values.tolist()])})
+        for name, (long_name, labels) in P.get("coords", {}).get(d, {}).items():
+            out = out.assign_coords({name: (d, [labels[v] for v in out[d].values.tolist()], {"long_name": long_name})})
     for name, var in out.data_vars.items():
         first = next((ds[k] for ds in opened for k, v in (dict(P.keep) or {name: name}).items() if v == name and k in ds), None)
         if first is not None and name not in ("params_json",):

@@ -12,7 +12,9 @@ from nbconvert import HTMLExporter
 if TYPE_CHECKING:
     from snakemake.iocontainers import snakemake
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+# figures drawn in a cell are shown in its output, so the rendered page shows them (PDF and PNG are saved
+# explicitly by the notebook either way); with Agg the page would have no figure
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 os.environ.setdefault("SOURCE_DATE_EPOCH", "0")  # reproducible PDF metadata
 with open(snakemake.log[0], "w") as log:
     try:

@@ -6,7 +6,10 @@ equal the new u and uI, as the reference's aliased arrays do (the teacher's volt
 docs/models.md §2.5.
 """
 
+from numba.experimental import structref
+
 from .activations import dphi, phi
+from .cache import kernel_jit
 from .common import (
     U,
     apply_increments,
@@ -17,6 +20,7 @@ from .common import (
     rebuild_feedback,
     take_input,
 )
+from .structs import NetworkType, borrowed, define_view, register_kernel
 
 
 @inline_jit
@@ -102,3 +106,28 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
     apply_increments(st)
     copy(st.u_breve, st.u)
     copy(st.uI_breve, st.uI)
+
+KERNEL = "ann"  # the name models/ refers to
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the record type this module's kernel runs on (kernels/structs.py)
+
+@structref.register
+class ANNNetwork(NetworkType):
+    pass
+
+
+class _ANNView(structref.StructRefProxy):
+    pass
+
+
+define_view(_ANNView, ANNNetwork)
+
+
+@kernel_jit()
+def _new_ann(fields):
+    return _ANNView(*borrowed(fields))
+
+
+register_kernel(KERNEL, ANNNetwork, _new_ann, step)

@@ -18,7 +18,11 @@ from pathlib import Path
 
 import numba
 from numba import njit
-from numba.core.caching import CompileResultCacheImpl, FunctionCache, UserProvidedCacheLocator
+from numba.core.caching import (
+    CompileResultCacheImpl,
+    FunctionCache,
+    UserProvidedCacheLocator,
+)
 
 KERNEL_DIR = Path(__file__).resolve().parent
 

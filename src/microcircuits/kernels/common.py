@@ -10,8 +10,8 @@ runs per step.  ``error_model="numpy"`` makes 0/0 a NaN as in NumPy (the angle o
 from numba import uintp as U
 
 from . import vecmath
-from .cache import kernel_jit
 from .activations import LINEAR, LOGISTIC, TANH, dphi, phi
+from .cache import kernel_jit
 
 VECTOR_AREA = 4  # areas with fewer units evaluate tanh one unit at a time (vecmath.tanh_scalar)
 jit = kernel_jit(error_model="numpy")

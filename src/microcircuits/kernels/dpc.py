@@ -5,6 +5,9 @@ earlier (``rI``), so vapi_k = B_k r_{k+1}(n) + B_PI_k r_k(n-1), with a square, p
 B follows W^T + noise; B_PI is not overwritten.  docs/models.md §2.4.
 """
 
+from numba.experimental import structref
+
+from .cache import kernel_jit
 from .common import (
     apply_increments,
     copy,
@@ -16,6 +19,7 @@ from .common import (
     take_input,
 )
 from .sacramento import apical, apical_plasticity, pyramidal_increments
+from .structs import NetworkType, borrowed, define_view, register_kernel
 
 
 @jit
@@ -41,3 +45,28 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
         if learn_lat:
             apical_plasticity(net, st)
     apply_increments(st)
+
+KERNEL = "dPC"  # the name models/ refers to
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the record type this module's kernel runs on (kernels/structs.py)
+
+@structref.register
+class DPCNetwork(NetworkType):
+    pass
+
+
+class _DPCView(structref.StructRefProxy):
+    pass
+
+
+define_view(_DPCView, DPCNetwork)
+
+
+@kernel_jit()
+def _new_dpc(fields):
+    return _DPCView(*borrowed(fields))
+
+
+register_kernel(KERNEL, DPCNetwork, _new_dpc, step)

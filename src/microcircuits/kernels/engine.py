@@ -2,8 +2,8 @@
 
 A phase (settling, one training epoch, one validation or test pass, a teacher pass) runs entirely in
 compiled code; Python only orders the phases and shuffles between them, as the reference's driver does.
-The network's type names its kernel (structs.NETWORK_TYPES), so each loop compiles, per kernel, with that
-kernel's step only.
+The network's type names its kernel (structs.KERNELS, filled by the kernel modules), so each loop compiles,
+per kernel, with that kernel's step only.
 """
 
 import math
@@ -13,13 +13,12 @@ import numpy as np
 from numba.core import errors
 from numba.extending import overload
 
-from . import ann, dpc, errormc, layered, sacramento
 from .activations import dphi, phi
 from .common import U, inline_jit, jit
 from .structs import (
+    KERNELS,
     MSE_RATE,
     MSE_RATE_OF_VOLTAGE_TARGET,
-    NETWORK_TYPES,
     borrowed,
 )
 
@@ -33,11 +32,6 @@ Recorder = namedtuple("Recorder", [
 NO_TEACHER_RECORD, TEACHER_RATE, TEACHER_VOLTAGE = 0, 1, 2
 
 
-# the step function of each kernel (structs.NETWORK_TYPES); models/ says which kernel a model family runs on
-STEPS = {"errormc": errormc.step, "sacramento2018": sacramento.step, "dPC": dpc.step, "ann": ann.step,
-         "errormc_layered": errormc.step_layered}
-
-
 def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
     """Advance one dt with the step function of the network's model (see the overload below)."""
     raise NotImplementedError("step() runs inside compiled code only")
@@ -45,9 +39,9 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
 
 @overload(step)  # compiled into the cached loops that call it
 def _step_of_model(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
-    for kind, network_type in NETWORK_TYPES.items():
-        if isinstance(net, network_type):
-            model_step = STEPS[kind]
+    for kernel in KERNELS.values():
+        if isinstance(net, kernel.network_type):
+            model_step = kernel.step
 
             def impl(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
                 model_step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw)
@@ -56,14 +50,16 @@ def _step_of_model(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_
 
 
 def settle(net, st):
-    """Apply a forward update the step deferred (layered.settle_pending); nothing for other network types."""
+    """Apply a forward update the step deferred (the kernel's ``settle``); nothing for other kernels."""
     raise NotImplementedError("settle() runs inside compiled code only")
 
 
 @overload(settle)
 def _settle_of_model(net, st):
-    if isinstance(net, NETWORK_TYPES["errormc_layered"]):
-        return lambda net, st: layered.settle_pending(net, st)
+    for kernel in KERNELS.values():
+        if isinstance(net, kernel.network_type) and kernel.settle is not None:
+            settle_step = kernel.settle
+            return lambda net, st: settle_step(net, st)
     return lambda net, st: None
 
 

@@ -7,9 +7,9 @@ Order of operations and floating-point evaluation order follow docs/models.md §
 """
 
 from numba import prange
+from numba.experimental import structref
 
 from .cache import kernel_jit
-
 from .common import (
     U,
     apply_increments,
@@ -27,6 +27,7 @@ from .common import (
     take_input,
 )
 from .layered import forward_sweep, settle_pending
+from .structs import NetworkType, borrowed, define_view, register_kernel
 
 
 @inline_jit
@@ -196,3 +197,49 @@ def step_layered(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw
     """One step of a layered errormc network with BP feedback (kernel 'errormc_layered'): plain learning
     steps take the fused sweep."""
     step_body(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw, True)
+
+KERNEL = "errormc"  # the name models/ refers to
+LAYERED_KERNEL = "errormc_layered"  # the name models/ refers to
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the record types this module's kernels run on (kernels/structs.py)
+
+@structref.register
+class ErrormcNetwork(NetworkType):
+    pass
+
+
+class _ErrormcView(structref.StructRefProxy):
+    pass
+
+
+define_view(_ErrormcView, ErrormcNetwork)
+
+
+@kernel_jit()
+def _new_errormc(fields):
+    return _ErrormcView(*borrowed(fields))
+
+
+register_kernel(KERNEL, ErrormcNetwork, _new_errormc, step)
+
+
+@structref.register
+class LayeredErrormcNetwork(NetworkType):
+    pass
+
+
+class _LayeredErrormcView(structref.StructRefProxy):
+    pass
+
+
+define_view(_LayeredErrormcView, LayeredErrormcNetwork)
+
+
+@kernel_jit()
+def _new_layered_errormc(fields):
+    return _LayeredErrormcView(*borrowed(fields))
+
+
+register_kernel(LAYERED_KERNEL, LayeredErrormcNetwork, _new_layered_errormc, step_layered, settle=settle_pending)

@@ -5,7 +5,10 @@ Pyramidal cells u of areas 1..L (output nudged by a voltage target); interneuron
 B_k r_{k+1} + B_PI_k rI_k.  docs/models.md §2.2.
 """
 
+from numba.experimental import structref
+
 from .activations import phi
+from .cache import kernel_jit
 from .common import (
     U,
     apply_increments,
@@ -22,6 +25,7 @@ from .common import (
     rep_prospective,
     take_input,
 )
+from .structs import NetworkType, borrowed, define_view, register_kernel
 
 
 @inline_jit
@@ -160,3 +164,28 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
             interneuron_plasticity(net, st)
             apical_plasticity(net, st)
     apply_increments(st)
+
+KERNEL = "sacramento2018"  # the name models/ refers to
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the record type this module's kernel runs on (kernels/structs.py)
+
+@structref.register
+class SacramentoNetwork(NetworkType):
+    pass
+
+
+class _SacramentoView(structref.StructRefProxy):
+    pass
+
+
+define_view(_SacramentoView, SacramentoNetwork)
+
+
+@kernel_jit()
+def _new_sacramento(fields):
+    return _SacramentoView(*borrowed(fields))
+
+
+register_kernel(KERNEL, SacramentoNetwork, _new_sacramento, step)

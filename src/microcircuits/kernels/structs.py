@@ -23,12 +23,12 @@ is ``B[bw_ptr[k] + j*bw_rows[k] + i]``.  That is the layout of the forward block
 """
 
 from collections import namedtuple
+from dataclasses import dataclass
 
 from numba.core import cgutils, types
 from numba.core.datamodel.models import ArrayModel, StructRefModel
-from numba.extending import register_model
 from numba.experimental import structref
-from numba.extending import intrinsic
+from numba.extending import intrinsic, register_model
 from numba.np.arrayobj import make_array
 
 from .cache import kernel_jit
@@ -79,73 +79,45 @@ def _fields(self, fields):
     return tuple((name, types.unliteral(typ)) for name, typ in fields)
 
 
-# One StructRef type per kernel: the type of a network says which step function runs it, so every loop is
-# compiled (and cached) per kernel through ordinary type dispatch.  A model family (models/) names its kernel.
-# Large layered errormc networks with BP feedback have a kernel of their own, whose step carries the fused
-# forward sweep (layered.forward_sweep) and runs it beside the lateral products on two threads if it has them:
-# it pays when the weights stream from memory (10-1000-784), not when they sit in cache (10-200-784: equal),
-# and a small network is slower with it.
-@structref.register
-class ErrormcNetwork(types.StructRef):
-    preprocess_fields = _fields
-
-
-@structref.register
-class LayeredErrormcNetwork(types.StructRef):
-    preprocess_fields = _fields
-
-
-@structref.register
-class SacramentoNetwork(types.StructRef):
-    preprocess_fields = _fields
-
-
-@structref.register
-class DPCNetwork(types.StructRef):
-    preprocess_fields = _fields
-
-
-@structref.register
-class ANNNetwork(types.StructRef):
-    preprocess_fields = _fields
-
-
 @structref.register
 class StateRef(types.StructRef):
     preprocess_fields = _fields
-
-
-class _ErrormcProxy(structref.StructRefProxy):
-    pass
-
-
-class _LayeredErrormcProxy(structref.StructRefProxy):
-    pass
-
-
-class _SacramentoProxy(structref.StructRefProxy):
-    pass
-
-
-class _DPCProxy(structref.StructRefProxy):
-    pass
-
-
-class _ANNProxy(structref.StructRefProxy):
-    pass
 
 
 class _StateProxy(structref.StructRefProxy):
     pass
 
 
-NETWORK_TYPES = {"errormc": ErrormcNetwork, "sacramento2018": SacramentoNetwork, "dPC": DPCNetwork,
-                 "ann": ANNNetwork, "errormc_layered": LayeredErrormcNetwork}
-_PROXIES = {"errormc": _ErrormcProxy, "sacramento2018": _SacramentoProxy, "dPC": _DPCProxy, "ann": _ANNProxy,
-            "errormc_layered": _LayeredErrormcProxy}
-for _kind, _proxy in _PROXIES.items():
-    structref.define_proxy(_proxy, NETWORK_TYPES[_kind], NETWORK_FIELDS)
 structref.define_proxy(_StateProxy, StateRef, STATE_FIELDS)
+
+
+class NetworkType(types.StructRef):
+    """Base of the network record types.  Each kernel module defines one subclass per kernel (its type says
+    which step runs it: every loop is compiled, and cached, per kernel through ordinary type dispatch), a view
+    class to hold it from Python (:func:`define_view`), a cached constructor, and registers the three with its
+    step (:func:`register_kernel`)."""
+
+    preprocess_fields = _fields
+
+
+@dataclass(frozen=True)
+class Kernel:
+    network_type: type     # the record type its loops are compiled for
+    new: object            # jitted constructor of a view from the record's fields
+    step: object           # the jitted step (engine.step dispatches to it)
+    settle: object = None  # applies an update the step deferred (engine.settle), if the step defers any
+
+
+KERNELS: dict[str, Kernel] = {}  # kernel name -> Kernel, filled by the kernel modules when they are imported
+
+
+def define_view(view_class, network_type) -> None:
+    """Make ``view_class`` (a StructRefProxy subclass) the Python-side view of ``network_type``."""
+    structref.define_proxy(view_class, network_type, NETWORK_FIELDS)
+
+
+def register_kernel(name: str, network_type, new, step, settle=None) -> None:
+    KERNELS[name] = Kernel(network_type, new, step, settle)
 
 
 class BorrowedArray(types.Array):
@@ -182,8 +154,14 @@ def _borrowed_twin(struct_type):
     return twin
 
 
-_BORROWED_RECORD = {t: _borrowed_twin(t) for t in (*NETWORK_TYPES.values(), StateRef)}
-_BORROWED_RECORD.update({twin: twin for twin in list(_BORROWED_RECORD.values())})
+_BORROWED_RECORD = {}  # record type -> its borrowed twin (and the twin -> itself), made when first borrowed
+
+
+def _twin_of(struct_type):
+    if struct_type not in _BORROWED_RECORD:
+        twin = _borrowed_twin(struct_type)
+        _BORROWED_RECORD[struct_type] = _BORROWED_RECORD[twin] = twin
+    return _BORROWED_RECORD[struct_type]
 
 
 def _cut_refcount(context, builder, typ, value):
@@ -208,7 +186,7 @@ def borrowed(typingctx, value):
                 out = builder.insert_value(out, _cut_refcount(context, builder, typ, builder.extract_value(out, i)), i)
         return out
     if isinstance(value, types.StructRef):
-        return _BORROWED_RECORD[type(value)](list(value._fields))(value), lambda context, builder, sig, args: args[0]
+        return _twin_of(type(value))(list(value._fields))(value), lambda context, builder, sig, args: args[0]
     if isinstance(value, types.Array):
         return _borrowed_type(value)(value), codegen
     out = types.BaseTuple.from_types([_borrowed_type(t) if isinstance(t, types.Array) else t for t in value.types],
@@ -216,47 +194,19 @@ def borrowed(typingctx, value):
     return out(value), codegen
 
 
-# Constructors compiled once and cached (StructRefProxy's own constructor is compiled in every process).
-@kernel_jit()
-def _new_errormc(fields):
-    return _ErrormcProxy(*borrowed(fields))
-
-
-@kernel_jit()
-def _new_layered_errormc(fields):
-    return _LayeredErrormcProxy(*borrowed(fields))
-
-
-@kernel_jit()
-def _new_sacramento(fields):
-    return _SacramentoProxy(*borrowed(fields))
-
-
-@kernel_jit()
-def _new_dpc(fields):
-    return _DPCProxy(*borrowed(fields))
-
-
-@kernel_jit()
-def _new_ann(fields):
-    return _ANNProxy(*borrowed(fields))
-
-
+# Compiled once and cached (StructRefProxy's own constructor is compiled in every process); a kernel
+# module's constructor of its network views looks the same: return ItsView(*borrowed(fields)).
 @kernel_jit()
 def _new_state(fields):
     return _StateProxy(*borrowed(fields))
 
 
-_NEW_NETWORK = {"errormc": _new_errormc, "sacramento2018": _new_sacramento, "dPC": _new_dpc, "ann": _new_ann,
-                "errormc_layered": _new_layered_errormc}
-
-
 def kernel_network(net: Network, kernel: str, **changes):
-    """The view of ``net`` (same arrays) that kernel ``kernel`` (a key of NETWORK_TYPES) runs, optionally with
+    """The view of ``net`` (same arrays) that kernel ``kernel`` (a key of KERNELS) runs, optionally with
     some fields replaced.  The view borrows the arrays without reference counting and keeps them alive itself;
     read them through ``net``, not the view."""
     fields = tuple(net._replace(**changes))
-    proxy = _NEW_NETWORK[kernel](fields)
+    proxy = KERNELS[kernel].new(fields)
     proxy._owner = fields  # the kernel's arrays are borrowed views: keep them alive with the proxy
     proxy._kernel = kernel
     return proxy

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..kernels import ann as kernel  # its step, and the record types it runs on
 from ..networks.init import uniform
 from .base import (
     Circuit,
@@ -56,6 +57,6 @@ def build(p: Params, s: Sizes) -> Circuit:
 
 
 MODEL = ModelFamily(
-    name="ann", label="ANN", kernel="ann", population="errors", rate_target=True, feedback_on_population=False, has_error_units=False,
+    name="ann", label="ANN", kernel=kernel.KERNEL, population="errors", rate_target=True, feedback_on_population=False, has_error_units=False,
     lateral_populations=lambda L: 0, build=build, time_constants=dendritic_time_constants, population_rates="zero",
     weight_alignment=False)

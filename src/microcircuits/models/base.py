@@ -94,7 +94,7 @@ class ModelFamily:
 
     name: str
     label: str                       # as the paper's legends call it
-    kernel: str                      # the kernel that runs it (kernels.structs.NETWORK_TYPES)
+    kernel: str                      # the kernel that runs it (a key of kernels.structs.KERNELS)
     population: str                  # what its second population is
     rate_target: bool                # default target kind: the teacher's rate (True) or output voltage
     feedback_on_population: bool     # feedback connects the second population (errormc) or representation units

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..kernels import dpc as kernel  # its step, and the record types it runs on
 from .base import (
     Circuit,
     ModelFamily,
@@ -58,6 +59,6 @@ def check(p: Params, err) -> None:
 
 
 MODEL = ModelFamily(
-    name="dPC", label="dendritic hPC", kernel="dPC", population="the same area's rates one step earlier",
+    name="dPC", label="dendritic hPC", kernel=kernel.KERNEL, population="the same area's rates one step earlier",
     rate_target=False, feedback_on_population=False, has_error_units=False, lateral_populations=lambda L: L - 1, build=build,
     time_constants=dendritic_time_constants, check=check, population_rates="delayed", output_apical=False)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.linalg import block_diag
 
+from ..kernels import errormc as kernel  # its step, and the record types it runs on
 from ..kernels.activations import KIND
 from ..networks.connectivity import learning_rate_matrix
 from ..networks.init import (
@@ -201,10 +202,10 @@ def choose_kernel(net) -> str:
     the kernel with the fused forward sweep (kernels/layered.py); it pays when the weights stream from memory
     (10-1000-784: 10-30 % faster), not when they stay in cache (10-200-784: equal; 4-2-1: slower)."""
     fused = net.bp and net.fw_post.shape[0] == net.n_areas and net.W.size >= FUSED_SWEEP_MIN_WEIGHTS
-    return "errormc_layered" if fused else "errormc"
+    return kernel.LAYERED_KERNEL if fused else kernel.KERNEL
 
 
 MODEL = ModelFamily(
-    name="errormc", label="error MC", kernel="errormc", population="error units", rate_target=True,
+    name="errormc", label="error MC", kernel=kernel.KERNEL, population="error units", rate_target=True,
     feedback_on_population=True, has_error_units=True, lateral_populations=lambda L: L, build=build, time_constants=time_constants,
     check=check, layered_only=False, choose_kernel=choose_kernel, feedback_key="BII")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.activations import phi  # the jitted scalar function works on Python floats too
+from ..kernels.activations import (
+    phi,  # the jitted scalar function works on Python floats too
+)
 from ..kernels.structs import Network, State
 from ..networks.init import offsets
 from . import MODELS

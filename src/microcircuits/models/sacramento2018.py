@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..kernels import sacramento as kernel  # its step, and the record types it runs on
 from .base import (
     Circuit,
     ModelFamily,
@@ -60,6 +61,6 @@ def self_predicting_state(g, forward, feedback, WIP, BPI, L) -> None:
 
 
 MODEL = ModelFamily(
-    name="sacramento2018", label="Sacramento et al. 2018", kernel="sacramento2018", population="interneurons",
+    name="sacramento2018", label="Sacramento et al. 2018", kernel=kernel.KERNEL, population="interneurons",
     rate_target=False, feedback_on_population=False, has_error_units=False, lateral_populations=lambda L: L - 1, build=build,
     time_constants=dendritic_time_constants, output_apical=False)

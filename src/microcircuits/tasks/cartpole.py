@@ -19,7 +19,16 @@ from ..kernels.activations import KIND
 from ..kernels.cartpole import RESET_BOUNDS, closed_loop
 from ..kernels.engine import TEACHER_RATE
 from ..models import MODELS, Circuit, build, errormc, teacher_seed
-from ..models.base import Sizes, circuit, conductances, initial_voltages, layered_eta, layered_forward, per_population, ranges
+from ..models.base import (
+    Sizes,
+    circuit,
+    conductances,
+    initial_voltages,
+    layered_eta,
+    layered_forward,
+    per_population,
+    ranges,
+)
 from ..networks.init import uniform
 from ..params import Params, ParamsError
 from .protocol import (
