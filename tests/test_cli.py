@@ -52,6 +52,17 @@ def test_output_records_parameters_and_provenance(written):
     assert ds.attrs["threads"] >= 1
 
 
+def test_snapshots_only_where_the_flags_ask(tmp_path):
+    """The replay keeps the weights it needs in memory; the file holds only the series the rec_* flags ask for."""
+    out = tmp_path / "x.nc"
+    flags = [f"--set=rec_{k}=false" for k in ("WPP", "BII", "WIP", "BPI", "uP_breve", "uI_breve", "vbas")]
+    assert main(["simulate", str(ERRORMC), "--out", str(out), "--seed", "1", "--epochs", "2", "--compare", "bp",
+                 "--quiet", *SMALL, *flags]) == 0
+    ds = xr.open_dataset(out)
+    assert "angle_dw_bp" in ds and "snapshot_mse" in ds
+    assert not {"forward_weights", "feedback_weights", "lateral_weights_ip", "lateral_weights_pi", "u_breve"} & set(ds)
+
+
 def test_open_run_reads_a_run_back(written):
     """io.open_run: the dataset in memory, its parameters as a dict; the angle means as Fig. 3 takes them."""
     from microcircuits.io import open_run
@@ -84,10 +95,29 @@ def test_bad_thread_count_exits_2(tmp_path, n):
 
 
 def test_missing_file_and_bad_output_name(tmp_path):
-    r = run_cli("simulate", str(tmp_path / "nope.json"), "--out", str(tmp_path / "x.nc"))
-    assert r.returncode == 2 and "does not exist" in r.stderr
-    r = run_cli("simulate", str(ERRORMC), "--out", str(tmp_path / "x.txt"))
-    assert r.returncode == 2 and ".nc" in r.stderr
+    """One line each, exit 2, nothing written: a missing file, a bad name, a folder that is not there, a folder."""
+    cases = {
+        (str(tmp_path / "nope.json"), str(tmp_path / "x.nc")): "nope.json: no such parameter file",
+        (str(ERRORMC), str(tmp_path / "x.txt")): "expected a file name ending in .nc",
+        (str(ERRORMC), str(tmp_path / "no" / "such" / "x.nc")): "does not exist (create it first)",
+        (str(ERRORMC), str(tmp_path)): "expected a file name ending in .nc",
+    }
+    (tmp_path / "d.nc").mkdir()
+    cases[(str(ERRORMC), str(tmp_path / "d.nc"))] = "is a directory"
+    for (params, out), message in cases.items():
+        r = run_cli("simulate", params, "--out", out)
+        assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.nc"]
+
+
+def test_unknown_key_suggests_the_known_one(tmp_path):
+    r = run_cli("simulate", str(ERRORMC), "--out", str(tmp_path / "x.nc"), "--set", "Tpress=0.2")
+    assert r.returncode == 2 and "key 'Tpress'" in r.stderr and "did you mean 'Tpres'?" in r.stderr
+
+
+def test_keys_into_a_closed_pipe_ends_quietly():
+    r = subprocess.run(f"{sys.executable} -m microcircuits keys | head -2", shell=True, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.count("\n") == 2 and "Traceback" not in r.stderr and "Error" not in r.stderr
 
 
 def test_check_and_keys():

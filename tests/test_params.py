@@ -6,7 +6,7 @@ import json
 import pytest
 import yaml
 
-from microcircuits.params import SCHEMA, ParamsError, dead_keys, load_params, params_from_mapping
+from microcircuits.params import SCHEMA, InputError, ParamsError, dead_keys, load_params, params_from_mapping
 
 from .conftest import FIG3, PARAMS
 
@@ -81,7 +81,7 @@ def test_broken_files(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ParamsError, match="bad.json.*not valid JSON"):
         load_params(bad)
-    with pytest.raises(ParamsError, match="does not exist"):
+    with pytest.raises(InputError, match="missing.json: no such parameter file"):
         load_params(tmp_path / "missing.json")
 
 

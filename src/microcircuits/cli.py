@@ -7,11 +7,12 @@ failure.  Outputs appear only when complete.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from .params import SCHEMA, ParamsError, load_params
+from .params import SCHEMA, InputError, ParamsError, load_params
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -52,9 +53,12 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         print(keys_table())
         return EXIT_OK
-    except ParamsError as err:
+    except InputError as err:
         print(f"microcircuits: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader went away (microcircuits keys | head): end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("microcircuits: interrupted", file=sys.stderr)
         return EXIT_FAILURE
@@ -83,7 +87,11 @@ def _simulate(args) -> int:
     from .io.netcdf import write_netcdf
 
     if args.out.suffix != ".nc":
-        raise ParamsError("--out", "--out", str(args.out), "expected a file name ending in .nc")
+        raise InputError(f"--out {args.out}: expected a file name ending in .nc")
+    if args.out.is_dir():
+        raise InputError(f"--out {args.out}: is a directory; expected a file name ending in .nc")
+    if not args.out.parent.is_dir():
+        raise InputError(f"--out {args.out}: the folder {args.out.parent} does not exist (create it first)")
     p = load_params(args.params, _overrides(args))
     threads = _set_threads(args.threads)
     command = "microcircuits " + " ".join(map(str, args.argv))

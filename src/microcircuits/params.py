@@ -10,6 +10,7 @@ file, the key, the value and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 from dataclasses import dataclass, field
@@ -26,7 +27,11 @@ ETA_CONVERSIONS = ("fill_diag", "fill_all", "fill_scaled")
 INPUT_SIGNALS = ("step", "cartpole", "genMNIST", "dms")
 
 
-class ParamsError(ValueError):
+class InputError(ValueError):
+    """Bad input to the simulator (a file, a key, a value or an option), said in one line."""
+
+
+class ParamsError(InputError):
     """A parameter file holds a key or value the simulator cannot run with."""
 
     def __init__(self, source: str, key: str, value: Any, allowed: str):
@@ -359,7 +364,7 @@ def params_from_mapping(mapping: Mapping, source: str = "<mapping>") -> Params:
     values = {}
     for k, v in mapping.items():
         if k not in SCHEMA:
-            close = [s for s in SCHEMA if s.lower() == str(k).lower()]
+            close = [s for s in SCHEMA if s.lower() == str(k).lower()] or difflib.get_close_matches(str(k), SCHEMA, 1, 0.8)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ParamsError(source, k, v, f"this key is unknown{hint}; see docs/parameters.md for the keys")
         try:
@@ -425,7 +430,7 @@ def load_params(path: str | Path, overrides: Mapping | None = None) -> Params:
     """Load a reference ``params.json`` or a project YAML file, apply ``overrides`` and validate."""
     path = Path(path)
     if not path.is_file():
-        raise ParamsError(str(path), "<file>", str(path), "the file does not exist")
+        raise InputError(f"{path}: no such parameter file" if not path.exists() else f"{path}: not a file")
     text_ = path.read_text()
     try:
         data = json.loads(text_) if path.suffix == ".json" else yaml.safe_load(text_)

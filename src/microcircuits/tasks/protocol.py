@@ -103,9 +103,11 @@ def take_initial_snapshot(sim: Sim, rec: Recorder) -> None:
     snapshot(sim.knet, sim.kst, rec, PHASE_ID["init"], np.zeros((0, sim.n_out)), 0)
 
 
-def recorded_series(rec: Recorder) -> dict:
-    """The snapshot series a recorder kept (name -> array over snapshots), without its counters."""
-    return {k: getattr(rec, k) for k in rec._fields if k not in ("counter", "every") and getattr(rec, k).shape[0] > 0}
+def recorded_series(rec: Recorder, fields: set[str] | None = None) -> dict:
+    """The snapshot series a recorder kept (name -> array over snapshots), without its counters; with
+    ``fields``, only those of the weight and state series (the rec_* flags: the replay's own are not output)."""
+    return {k: getattr(rec, k) for k in rec._fields if k not in ("counter", "every") and getattr(rec, k).shape[0] > 0
+            and (fields is None or k in fields or k in ("step", "phase", "mse"))}
 
 
 def phase(sim: Sim, rec, X, Y=None, *, inject=False, synapse=False, learn_w=False, learn_lat=False,

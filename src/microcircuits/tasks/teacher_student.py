@@ -113,7 +113,7 @@ def train_student(p: Params, c: Circuit, X: dict, targets: dict, compare: bool, 
     bar.advance(ds * T)
     if rec.counter[1] != n_snap:
         raise AssertionError(f"expected {n_snap} snapshots, took {rec.counter[1]}")
-    snapshots = recorded_series(rec)
+    snapshots = recorded_series(rec, snapshot_fields(p, c.model, compare=False))  # what the rec_* flags ask for
     final = dict(W=net.W.copy(), B=net.B.copy(), WIP=net.WIP.copy(), BPI=net.BPI.copy())
     run = StudentRun(seed=c.seed, circuit=c, net=net, test_mse=test_mse, val_mse=done.val_mse,
                      val_epochs=done.val_epochs, snapshots=snapshots, first_permutation=done.first_permutation,
