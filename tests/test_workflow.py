@@ -98,6 +98,21 @@ def test_a_new_figure_is_four_files(tmp_path):
     assert "figZ_simulate" in job_counts(snakemake(repo, "-n", "all", "--config", "scale=smoke").stdout)
 
 
+@pytest.mark.parametrize("name", ["n$(touch PWNED)", "../../escape", "..", "a b"])
+def test_names_that_are_not_plain_are_refused(repo, name):
+    """A net name becomes part of paths and of cluster job commands: anything but letters, digits, '_', '.',
+    '-' (not starting with '.') is refused when the config is read, before any job is planned."""
+    cfg_file = repo / "config" / "fig3.yaml"
+    text = cfg_file.read_text()
+    cfg_file.write_text(text.replace("    2-1: [2, 1]", f"    {json.dumps(name)}: [2, 1]"))
+    try:
+        r = snakemake(repo, "-n", "fig3", check=False)
+    finally:
+        cfg_file.write_text(text)
+    assert r.returncode != 0 and "config/fig3.yaml: fig3.nets" in r.stdout + r.stderr and "does not match" in r.stdout + r.stderr
+    assert not (repo / "PWNED").exists() and not (repo.parent / "escape").exists()
+
+
 def test_config_errors_are_readable(repo):
     r = snakemake(repo, "-n", "fig3", "--config", "scale=huge", check=False)
     assert r.returncode != 0
