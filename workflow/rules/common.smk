@@ -30,7 +30,6 @@ wildcard_constraints:
 
 # types every figure's schema may use ($defs of workflow/schemas/config.schema.yaml)
 SCHEMA = yaml.safe_load(Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml").read_text())
-FIGURE_SCHEMAS = {}  # figure -> the JSON schema of its section (each rule module adds its own)
 
 
 def config_source(path):
@@ -74,7 +73,6 @@ def check_config(cfg):
 
 def check_section(figure, schema):
     """Validate one figure's section against its schema (with the shared $defs); called by its rule module."""
-    FIGURE_SCHEMAS[figure] = schema
     full = {**schema, "$defs": {**SCHEMA["$defs"], **schema.get("$defs", {})}}
     _raise_problems(jsonschema.Draft202012Validator(full).iter_errors(config[figure]), (figure,))
 
