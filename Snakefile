@@ -2,8 +2,9 @@
 cortical error neuron microcircuits" (bioRxiv 2025.07.11.664263).
 
 Targets: `all` (every figure), one per figure of workflow/figures.yaml (`fig2a`, `fig2b`, `fig3`, `fig4`,
-`fig5`) and its groups (`fig2`).  Every successful run rewrites results/index.html (results/smoke/ at smoke
-scale), which links every figure made so far.
+`fig5`, `fig8`, `figA1`, `figA2`, `figC1`) and its groups (`fig2`).  Every successful run rewrites results/index.html (results/smoke/ at smoke
+scale), which links every figure made so far, and results/comparison.html (Figs. 3 and 4 beside the
+published figures).
 
     snakemake --cores 8 fig3                          # the paper's scale
     snakemake --cores 2 fig3 --config scale=smoke     # a few minutes; outputs under results/smoke/
@@ -32,6 +33,7 @@ if config["scale"] != "paper":  # a scale is an overlay of the figures' settings
     configfile: f"config/scales/{config['scale']}.yaml"
 
 
+type_command_line(config)
 check_config(config)
 RESULTS, LOGS = output_folders(config)
 
@@ -44,4 +46,5 @@ for _figure in FIGURES:
     include: f"workflow/rules/{_figure}.smk"
 
 
+include: "workflow/rules/fig3_kin.smk"
 include: "workflow/rules/figures.smk"

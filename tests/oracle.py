@@ -379,6 +379,7 @@ class SacramentoOracle(Oracle):
         self.cd = gd / (gl + gd)
         self.bp = bool(c.bp)
         self.use_act = bool(c.dw_use_activation)
+        self.sps_reset = bool(c.sps_reset)
         self.W = [None] + [np.array(c.forward[(a, a - 1)], dtype=float) for a in range(1, L + 1)]
         self.eta = [None] + [float(c.eta_forward[(a, a - 1)]) for a in range(1, L + 1)]
         self.B = [None] + [np.array(c.feedback[(k, k + 1)], dtype=float) for k in range(1, L)]
@@ -469,6 +470,11 @@ class SacramentoOracle(Oracle):
         if synapse and learn_lat:
             self.WIP = [None] + [self.WIP[k] + dWIP[k] for k in range(1, L)]
             self.BPI = [None] + [self.BPI[k] + dBPI[k] for k in range(1, L)]
+        if self.sps_reset:  # set_self_predicting_state after the weight updates, every step (Fig. A2)
+            gl, gb, ga, gd = self.gl, self.gb, self.ga, self.gd
+            self.BPI = [None] + [-self.B[k].copy() for k in range(1, L)]
+            self.WIP = [None] + [(gb * (gl + gd) / (gd * (gl + gb + (ga if k < L - 1 else 0.0)))) * self.W[k + 1].copy()
+                                 for k in range(1, L)]
         self.u_breve, self.uI_breve, self.r, self.rI = ub, uIb, r, rI
         self.vbas, self.vapi, self.vden = vbas, vapi, vden
 
@@ -537,6 +543,10 @@ class DPCOracle(SacramentoOracle):
             self.W = [None] + [self.W[a] + dW[a] for a in range(1, L + 1)]
         if synapse and learn_lat:
             self.BPI = [None] + [self.BPI[k] + dBPI[k] for k in range(1, L)]
+        if self.sps_reset:  # dPC's set_self_predicting_state after the weight updates, every step (Fig. A2)
+            gl, gb, ga = self.gl, self.gb, self.ga
+            self.BPI = [None] + [(-gb / (gl + gb + (ga if k < L - 1 else 0.0)) * self.B[k].copy()) @ self.W[k + 1].copy()
+                                 for k in range(1, L)]
         self.u_breve, self.r, self.rI = ub, r, rI
         self.vbas, self.vapi = vbas, vapi
 

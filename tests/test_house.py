@@ -24,6 +24,7 @@ ALLOWED = {
     "params": {"models"},
     "tasks": {"tasks", "models", "networks", "kernels", "params"},
     "io": {"io", "tasks", "models", "networks", "kernels", "params"},
+    "report": {"report", "models"},
 }
 
 

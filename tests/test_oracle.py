@@ -21,6 +21,7 @@ import numba
 import numpy as np
 import pytest
 
+from microcircuits.kernels.activations import LINEAR, TANH
 from microcircuits.models import MODELS, build
 from microcircuits.models import errormc as errormc_model
 from microcircuits.networks.layout import feedback_full, forward_full, lateral_full
@@ -392,6 +393,58 @@ def test_sacramento_without_sps_and_taur():
 ])
 def test_dpc(net, changes):
     run_case(params_from_mapping(mapping(net, "dPC", **changes)), VOLTAGE_TARGET)
+
+
+@pytest.mark.parametrize("use_act", [False, True], ids=["voltage-rule", "urbanczik-senn"])
+def test_dpc_non_linear_students(use_act):
+    """Fig. C1: dPC students keep the file's tanh (dPC_linear_students: false), with the plain voltage rule or
+    the Urbanczik-Senn postsynaptic term (dWPP_use_activation)."""
+    p = params_from_mapping(mapping("8-4-2-1", "dPC", dPC_linear_students=False, dWPP_use_activation=use_act,
+                                    eta_PI=[0.5, 0.3]))
+    c = build(p, SEED)
+    assert {int(k) for k in np.ravel(c.act_kind)} == {TANH}  # not forced to linear
+    run_case(p, VOLTAGE_TARGET)
+
+
+@pytest.mark.parametrize("model, changes", [
+    ("sacramento2018", dict(**SAC)),
+    ("sacramento2018", dict(**SAC, model_type="FA", init_in_SPS=False, init_WIP_range=[-0.5, 0.5])),
+    ("dPC", dict(eta_PI=[0.5, 0.3])),
+    ("dPC", dict(eta_PI=[0.5, 0.3], dPC_linear_students=False, dWPP_use_activation=True)),
+])
+def test_lateral_weights_reset_to_the_self_predicting_state(model, changes):
+    """Fig. A2: lateral_sps_reset puts W_IP and B_PI back into the self-predicting state after every step, as
+    the reference's (commented-out) set_self_predicting_state computes it, also when they start elsewhere."""
+    p = params_from_mapping(mapping("8-4-2-1", model, lateral_sps_reset=True, **changes))
+    c = fa_circuit(p) if p.model_type == "FA" else build(p, SEED)
+    assert c.sps_reset
+    side_by_side(c, VOLTAGE_TARGET)
+
+
+def test_the_reset_keeps_the_lateral_weights_where_plasticity_would_move_them():
+    """Without the reset, learning lateral weights leave the self-predicting state; with it they stay there:
+    W_IP = c W of the area above, exactly."""
+    base = mapping("8-4-2-1", "sacramento2018", **SAC)  # lateral plasticity on
+    out = {}
+    for reset in (False, True):
+        sim = Sim.of(build(params_from_mapping(dict(base, lateral_sps_reset=reset)), SEED))
+        rs = np.random.RandomState(0)
+        X = np.repeat(rs.uniform(0, 1, (20, 8)), T, axis=0)
+        Y = np.repeat(rs.uniform(-1, 1, (20, 1)), T, axis=0)
+        phase(sim, null_recorder(sim.net), X, Y, inject=True, synapse=True, learn_w=True, learn_lat=True)
+        n = sim.net
+        g = sim.circuit.g
+        k1 = n.WIP[n.WIP_ptr[1]:n.WIP_ptr[1] + n.WIP_rows[1] * n.WIP_cols[1]]
+        W12 = n.W[n.fw_ptr[1]:n.fw_ptr[2]]
+        ratio = g["gbas"] * (g["gl"] + g["gden"]) / (g["gden"] * (g["gl"] + g["gbas"] + g["gapi"]))
+        out[reset] = np.abs(k1 - ratio * W12).max()
+    assert out[True] == 0.0 and out[False] > 1e-3
+
+
+def test_dpc_students_are_linear_by_default():
+    """The reference forces dPC students to linear activations whatever the file says; the teacher keeps them."""
+    p = params_from_mapping(mapping("8-4-2-1", "dPC"))
+    assert p.activation == "tanh" and {int(k) for k in np.ravel(build(p, SEED).act_kind)} == {LINEAR}
 
 
 def test_ann_bp():

@@ -1,12 +1,10 @@
-"""The Snakemake workflow, run for real in a copy of the repository (a user's results/ is never touched)."""
+"""The Snakemake workflow run for real at smoke scale in a copy of the repository (a user's results/ is never
+touched): every figure, its data, reports, source data and index, in a real headless browser too."""
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
-import subprocess
-import sys
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,175 +12,13 @@ import pytest
 import xarray as xr
 import yaml
 
-from .conftest import FIG3, PARAMS
-
-REPO = Path(__file__).resolve().parents[1]
-COPY = ["Snakefile", "workflow", "config", "notebooks", "profiles", "envs", "src"]
-NOT_COMPARED = {"random_seed", "_comment", "output"}   # seeds; comments; a stale cluster path in one file
-KEPT_RECORDING = {"rec_per_steps", "rec_MSE", "rec_rate_MSE"}  # these shape the run; other rec_* do not
-
-
-def workflow_copy(dest: Path) -> Path:
-    for name in COPY:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(src, dest / name)
-    (dest / "slurm").symlink_to("profiles/slurm")
-    return dest
-
-
-def snakemake(cwd: Path, *args, check=True) -> subprocess.CompletedProcess:
-    r = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
-    return r
-
-
-def job_counts(output: str) -> dict[str, int]:
-    """The 'Job stats' table of a (dry) run."""
-    table = output.split("Job stats:")[-1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
-
-
-SMOKE = Path("results") / "smoke"  # outputs of scale smoke (config/scales/smoke.yaml)
-
-
-def assert_figure_made(repo: Path, fig: str) -> None:
-    """The figure's files exist and its notebook executed without an error."""
-    out = repo / SMOKE / fig
-    for f in (f"{fig}.pdf", f"{fig}.png", f"{fig}.html", f"{fig}.nc"):
-        assert (out / f).stat().st_size > 1000, f
-    nb = json.loads((out / f"{fig}.ipynb").read_text())
-    assert not nb["metadata"]["papermill"].get("exception")
-    assert "data:image/png;base64," in (out / f"{fig}.html").read_text()  # the rendered page shows the figure
-    assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+from .browser import Browser, broken_local_links, chromium
+from .workflow_support import SMOKE, assert_figure_made, job_counts, snakemake, workflow_copy
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
     return workflow_copy(tmp_path_factory.mktemp("workflow"))
-
-
-def test_lint_is_clean(repo):
-    r = snakemake(repo, "--lint")
-    assert "Congratulations, your workflow is in a good condition" in r.stdout + r.stderr
-
-
-@pytest.mark.parametrize("profile", [[], ["--profile", "slurm"]], ids=["local", "slurm"])
-def test_dry_run_of_all(repo, profile):
-    r = snakemake(repo, "-n", "all", "--forceall", *profile)
-    counts = job_counts(r.stdout)
-    assert counts["fig3_simulate"] == 40 and counts["notebook"] == 5
-    assert counts["fig2a_simulate"] == 2 and counts["fig2b_simulate"] == 1
-    assert counts["fig4_simulate"] == 160 and counts["fig5_simulate"] == 80  # sigma = 0 comes from Fig. 4
-    assert counts["numba_warmup"] == 7  # four models, the cart-pole loop, DMS and genMNIST
-    if profile:
-        assert "Group job fig3_sims" in r.stdout
-
-
-def test_a_new_figure_is_four_files(tmp_path):
-    """docs/extending.md: a figure is a registry entry, a config file, a rule module and a notebook.  A copy
-    of Fig. 2b under a new name, made of exactly those four, plans its jobs and its notebook."""
-    repo = workflow_copy(tmp_path)
-    (repo / "config" / "figZ.yaml").write_text((repo / "config" / "fig2b.yaml").read_text().replace("fig2b:", "figZ:"))
-    module = (repo / "workflow" / "rules" / "fig2b.smk").read_text()
-    (repo / "workflow" / "rules" / "figZ.smk").write_text(module.replace("FIG2B", "FIGZ").replace("fig2b", "figZ"))
-    shutil.copy(repo / "notebooks" / "fig2b_dms.ipynb", repo / "notebooks" / "figZ_copy.ipynb")
-    registry = yaml.safe_load((repo / "workflow" / "figures.yaml").read_text())
-    registry["figures"]["figZ"] = dict(title="Fig. Z", notebook="notebooks/figZ_copy.ipynb", caption="A copy.")
-    (repo / "workflow" / "figures.yaml").write_text(yaml.safe_dump(registry))
-    counts = job_counts(snakemake(repo, "-n", "figZ", "--config", "scale=smoke").stdout)
-    assert counts == {"figZ_job_params": 1, "numba_warmup": 1, "figZ_simulate": 1, "notebook": 1, "figZ": 1}
-    assert "figZ_simulate" in job_counts(snakemake(repo, "-n", "all", "--config", "scale=smoke").stdout)
-
-
-@pytest.mark.parametrize("name", ["n$(touch PWNED)", "../../escape", "..", "a b"])
-def test_names_that_are_not_plain_are_refused(repo, name):
-    """A net name becomes part of paths and of cluster job commands: anything but letters, digits, '_', '.',
-    '-' (not starting with '.') is refused when the config is read, before any job is planned."""
-    cfg_file = repo / "config" / "fig3.yaml"
-    text = cfg_file.read_text()
-    cfg_file.write_text(text.replace("    2-1: [2, 1]", f"    {json.dumps(name)}: [2, 1]"))
-    try:
-        r = snakemake(repo, "-n", "fig3", check=False)
-    finally:
-        cfg_file.write_text(text)
-    assert r.returncode != 0 and "config/fig3.yaml: fig3.nets" in r.stdout + r.stderr and "does not match" in r.stdout + r.stderr
-    assert not (repo / "PWNED").exists() and not (repo.parent / "escape").exists()
-
-
-def test_config_errors_are_readable(repo):
-    r = snakemake(repo, "-n", "fig3", "--config", "scale=huge", check=False)
-    assert r.returncode != 0
-    assert "--config: scale: 'huge' is not one of ['paper', 'smoke']" in r.stdout + r.stderr
-    cfg_file = repo / "config" / "fig3.yaml"
-    text = cfg_file.read_text()
-    cfg_file.write_text(text.replace("  seeds_per_job: 10", "  seeds_per_job: 0"))
-    try:
-        r = snakemake(repo, "-n", "fig3", check=False)
-    finally:
-        cfg_file.write_text(text)
-    assert r.returncode != 0
-    assert "config/fig3.yaml: fig3.seeds_per_job: 0 is less than the minimum of 1" in r.stdout + r.stderr
-
-
-FIG3_VARIANTS = ("trained", "untrained")
-SIZES = [50, 100, 500, 1000]
-SIGMAS = ["0.1", "0.3", "0.5", "1.0"]
-ERROR_KEYS = {"error_activation_slope_std": "activation_slope_std", "error_activation_offset_std": "activation_offset_std"}
-
-
-def reference_files(repo: Path) -> dict[str, Path]:
-    """Job parameter file (paper scale, first seed group) -> the reference file it must equal."""
-    cfg = yaml.safe_load((repo / "config" / "fig3.yaml").read_text())["fig3"]
-    out = {f"results/fig3/params/{net}/{model}/{variant}/group0.json":
-           FIG3 / net / (model if variant == "trained" else f"untrained_{model}") / "params.json"
-           for net in cfg["nets"] for model in cfg["models"] for variant in FIG3_VARIANTS}
-    out.update({f"results/fig2a/params/{v}.json": PARAMS / f"Fig2a_cartpole_{v}_emc" / "params_errormc.json"
-                for v in ("ideal", "tanh")})
-    out.update({f"results/fig4/params/R{r}_E{e}/group0.json": PARAMS / "Fig4_populations" / "runs" / f"lr{10 * (4 * i + j)}" / "params.json"
-                for i, r in enumerate(SIZES) for j, e in enumerate(SIZES)})
-    for b, sigma in enumerate(SIGMAS):
-        for site, folder in (("rep", "Fig5_rep_unit_noise"), ("error", "Fig5_error_unit_noise")):
-            out[f"results/fig5/params/{site}/sigma{sigma}/group0.json"] = PARAMS / folder / "runs" / f"lr{10 * b}" / "params.json"
-    return out
-
-
-@pytest.fixture(scope="module")
-def job_params(repo) -> dict[str, Path]:
-    """Every job parameter file that has a reference counterpart, built in one run."""
-    files = reference_files(repo)
-    snakemake(repo, "--cores", "2", *files)
-    return files
-
-
-def assert_same_parameters(repo: Path, files: dict[str, Path], rename: dict | None = None, kept=KEPT_RECORDING):
-    for target, ref_file in files.items():
-        job = json.loads((repo / target).read_text())
-        job = {(rename or {}).get(k, k): v for k, v in job.items()}
-        ref = json.loads(ref_file.read_text())
-        compared = lambda d: {k: v for k, v in d.items()  # noqa: E731
-                              if k not in NOT_COMPARED and (not k.startswith("rec_") or k in kept)}
-        assert compared(job) == compared(ref), f"{target} differs from {ref_file}"
-        assert job["random_seed"] == ref["random_seed"]
-
-
-def test_every_job_gets_the_reference_parameters(repo, job_params):
-    """config/fig3.yaml expresses the reference's 40 files once: each job's parameters equal its file."""
-    assert_same_parameters(repo, {k: v for k, v in job_params.items() if "/fig3/" in k})
-
-
-def test_fig2a_jobs_get_the_reference_parameters(repo, job_params):
-    """config/fig2a.yaml expresses the reference's two files once: each variant's job gets its file."""
-    assert_same_parameters(repo, {k: v for k, v in job_params.items() if "/fig2a/" in k}, kept=KEPT_RECORDING | {"rec_WPP"})
-
-
-def test_fig4_and_fig5_jobs_get_the_reference_parameters(repo, job_params):
-    """Fig. 4: seed 0 of every (n_R, n_E) against runs/lr{10 b}; Fig. 5 against the heterogeneity runs,
-    whose error-unit files name the representation-unit keys (the reference's code, docs/deviations.md)."""
-    assert_same_parameters(repo, {k: v for k, v in job_params.items() if "/fig4/" in k or "/fig5/" in k}, rename=ERROR_KEYS)
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +73,36 @@ def test_smoke_fig3_makes_the_figure(smoke):
     assert "git revision" in index and "eta_fw" in index
 
 
+def test_smoke_reconstructed_figures_reuse_fig3(smoke):
+    """Figs. A1, A2, C1 are Fig. 3 with other models: the reused models are Fig. 3's numbers (not rerun), the
+    new ones ran with their settings on top of Fig. 3's parameters."""
+    with xr.open_dataset(smoke / SMOKE / "fig3" / "fig3.nc") as f3:
+        fig3 = f3.load()
+    expected = {"figA1": (["ann", "errormc_hierarchical", "dPC", "sacramento2018"], ["ann", "dPC", "sacramento2018"]),
+                "figA2": (["ann", "errormc", "dPC_ideal", "sacramento2018_ideal"], ["ann", "errormc"]),
+                "figC1": (["dPC", "dPC_nonlinear", "dPC_nonlinear_US"], ["dPC"])}
+    for fig, (models, reused) in expected.items():
+        assert_figure_made(smoke, fig)
+        with xr.open_dataset(smoke / SMOKE / fig / f"{fig}.nc") as ds:
+            assert list(ds.model.values) == models and dict(ds.test_loss.sizes) == {"net": 5, "model": len(models), "variant": 2, "seed": 2}
+            for m in reused:
+                np.testing.assert_array_equal(ds.test_loss.sel(model=m).values, fig3.test_loss.sel(model=m).values)
+            assert np.isfinite(ds.test_loss.values).all()
+        for m in reused:  # no run of a reused model under the figure's own runs
+            assert not list((smoke / SMOKE / fig / "runs").glob(f"*/{m}/*")), (fig, m)
+    job = json.loads((smoke / SMOKE / "figA1" / "params" / "4-2-1" / "errormc_hierarchical" / "trained" / "group0.json").read_text())
+    assert (job["fw_connection_mode"], job["bw_connection_mode"], job["init_realistic_connectivity"]) == ("layered", "layered", False)
+    job = json.loads((smoke / SMOKE / "figA2" / "params" / "4-2-1" / "dPC_ideal" / "untrained" / "group0.json").read_text())
+    assert job["lateral_sps_reset"] is True and job["eta_fw"] == [0, 0] and job["mc_model"] == "dPC"
+
+
+def test_smoke_fig8_estimates_phi_prime(smoke):
+    assert_figure_made(smoke, "fig8")
+    with xr.open_dataset(smoke / SMOKE / "fig8" / "fig8.nc") as ds:
+        assert ds.estimate_normalised.dims == ("act", "sigma", "level") and ds.phi_prime.dims == ("act", "level")
+        assert list(ds.act.values) == ["tanh", "relu", "logistic"] and ds.attrs["scale"] == "smoke"
+
+
 def test_outputs_speak_one_vocabulary(smoke):
     """Every run and figure file: a long_name on every variable and coordinate, UDUNITS units, the same
     dimension names everywhere, and a history that grows with every step that made the file."""
@@ -275,6 +141,47 @@ def test_code_change_reruns_the_simulations(smoke):
     kernel.write_text(kernel.read_text() + "\n# edited\n")
     counts = job_counts(snakemake(smoke, "-n", "fig3", "--config", "scale=smoke").stdout)
     assert counts["fig3_simulate"] == 40 and counts["numba_warmup"] == 4
+
+
+def test_every_panel_has_its_source_data(smoke):
+    registry = yaml.safe_load((smoke / "workflow" / "figures.yaml").read_text())["figures"]
+    index = (smoke / SMOKE / "index.html").read_text()
+    for fig, entry in registry.items():
+        assert entry["panels"], fig
+        for panel in entry["panels"]:
+            csv = smoke / SMOKE / fig / "source_data" / f"{fig}_{panel}.csv"
+            lines = csv.read_text().splitlines()
+            assert len(lines) > 2 and "," in lines[0], csv  # a header and values
+            assert f'href="{fig}/source_data/{fig}_{panel}.csv"' in index
+        assert sorted(p.stem for p in (smoke / SMOKE / fig / "source_data").glob("*.csv")) == \
+            sorted(f"{fig}_{p}" for p in entry["panels"])
+
+
+def test_smoke_comparison_page_says_there_is_nothing_to_compare(smoke):
+    page = (smoke / SMOKE / "comparison.html").read_text()
+    assert page.count("no comparison with the published figure is meaningful") == 2  # Fig. 3 and Fig. 4
+    assert 'href="comparison.html"' in (smoke / SMOKE / "index.html").read_text()
+
+
+def test_reports_in_a_real_browser(smoke):
+    """The index, the comparison page and every report, loaded by headless chromium: every image loads
+    (natural width > 0), every local link names a file, every report shows a figure first."""
+    exe = chromium()
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed (.ci/run installs it when CI=true)")
+        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it when CI=true)")
+    registry = yaml.safe_load((smoke / "workflow" / "figures.yaml").read_text())["figures"]
+    pages = [smoke / SMOKE / "index.html", smoke / SMOKE / "comparison.html"]
+    pages += [smoke / SMOKE / fig / f"{fig}.html" for fig in registry]
+    with Browser(exe) as browser:
+        for page in pages:
+            facts = browser.page_facts(page.as_uri())
+            assert facts["images"] or page.name == "comparison.html", f"{page.name} shows no image"  # smoke: no comparison
+            assert all(img["width"] > 0 for img in facts["images"]), f"{page.name}: an image did not load: {facts['images']}"
+            assert not broken_local_links(page, facts["links"]), f"{page.name}: broken links"
+            if page.stem in registry:
+                assert facts["title"] == registry[page.stem]["title"]
 
 
 def test_snakemake_report(smoke):

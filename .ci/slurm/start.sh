@@ -7,7 +7,12 @@
 #
 # Usage:  bash .ci/slurm/start.sh        (stop with: bash .ci/slurm/stop.sh)
 #
+# Everything it writes (configuration, state, spool, logs, pid files) lives in one folder of its own,
+# $SLURM_CI_HOME (default /tmp/microcircuits-slurm), never in /etc/slurm or /var: the daemons and the
+# clients find the configuration through SLURM_CONF, which callers export (test_fig3.sh does).
+#
 # Environment knobs (all optional):
+#   SLURM_CI_HOME      the cluster's folder (/tmp/microcircuits-slurm)
 #   SLURM_CI_TIMEOUT   seconds to wait for the node to become idle (60)
 #   SLURM_CI_MEM_PCT   percent of MemTotal given to Slurm as RealMemory (75)
 #   SLURM_CI_PARTITION partition name (debug)
@@ -20,15 +25,17 @@ TIMEOUT="${SLURM_CI_TIMEOUT:-60}"
 MEM_PCT="${SLURM_CI_MEM_PCT:-75}"
 PARTITION="${SLURM_CI_PARTITION:-debug}"
 
-CONF_DIR=/etc/slurm
+HOME_DIR="${SLURM_CI_HOME:-/tmp/microcircuits-slurm}"
+CONF_DIR="$HOME_DIR/etc"
 CONF="$CONF_DIR/slurm.conf"
-STATE_DIR=/var/spool/slurmctld
-SPOOL_DIR=/var/spool/slurmd
-LOG_DIR=/var/log/slurm
+export SLURM_CONF="$CONF"
+STATE_DIR="$HOME_DIR/state"
+SPOOL_DIR="$HOME_DIR/spool"
+LOG_DIR="$HOME_DIR/log"
 CTLD_LOG="$LOG_DIR/slurmctld.log"
 SLURMD_LOG="$LOG_DIR/slurmd.log"
-CTLD_PID=/run/slurmctld.pid
-SLURMD_PID=/run/slurmd.pid
+CTLD_PID="$HOME_DIR/slurmctld.pid"
+SLURMD_PID="$HOME_DIR/slurmd.pid"
 
 # The daemons live in /usr/sbin, which a minimal CI PATH may lack.
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -228,9 +235,9 @@ install -m 644 "$new_conf" "$CONF"
 # -c: start with clean state (no jobs/node states from an earlier run).
 # Both daemons fork into the background themselves and write their pid files.
 log "starting slurmctld"
-slurmctld -c >>"$CTLD_LOG" 2>&1 || show_logs_and_die "slurmctld failed to start"
+slurmctld -c -f "$CONF" >>"$CTLD_LOG" 2>&1 || show_logs_and_die "slurmctld failed to start"
 log "starting slurmd (node $NODE)"
-slurmd -N "$NODE" >>"$SLURMD_LOG" 2>&1 || show_logs_and_die "slurmd failed to start"
+slurmd -f "$CONF" -N "$NODE" >>"$SLURMD_LOG" 2>&1 || show_logs_and_die "slurmd failed to start"
 
 # The daemons fork; their pid files appear a moment later.
 for _ in $(seq 1 40); do

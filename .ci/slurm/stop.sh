@@ -5,8 +5,10 @@ set -euo pipefail
 
 log() { printf '[slurm-ci] %s\n' "$*" >&2; }
 
-CTLD_PID=/run/slurmctld.pid
-SLURMD_PID=/run/slurmd.pid
+HOME_DIR="${SLURM_CI_HOME:-/tmp/microcircuits-slurm}"  # start.sh's folder
+export SLURM_CONF="$HOME_DIR/etc/slurm.conf"
+CTLD_PID="$HOME_DIR/slurmctld.pid"
+SLURMD_PID="$HOME_DIR/slurmd.pid"
 
 pid_of() {  # pid_of PIDFILE NAME -> prints pid if that daemon is alive
     local pidfile=$1 name=$2 pid

@@ -10,7 +10,17 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 python="$repo/.venv/bin/python"
 [ -x "$python" ] || { echo "test_fig3.sh: $python missing: install the package first (.ci/run)" >&2; exit 2; }
 
+# the cluster's configuration and state stay in a folder of their own (start.sh), found through SLURM_CONF
+export SLURM_CI_HOME="${SLURM_CI_HOME:-/tmp/microcircuits-slurm}"
+export SLURM_CONF="$SLURM_CI_HOME/etc/slurm.conf"
 bash "$repo/.ci/slurm/start.sh"
+# the jobstep plugin runs `srun` inside each job with every SLURM_* variable but the job's ids removed,
+# SLURM_CONF included: a cluster whose configuration is not at the default path needs an srun that knows it
+# (a real cluster keeps it at the default path and needs nothing)
+mkdir -p "$SLURM_CI_HOME/bin"
+printf '#!/bin/sh\nSLURM_CONF=%s exec %s "$@"\n' "$SLURM_CONF" "$(command -v srun || echo /usr/bin/srun)" > "$SLURM_CI_HOME/bin/srun"
+chmod 755 "$SLURM_CI_HOME/bin/srun"
+export PATH="$SLURM_CI_HOME/bin:$PATH"
 trap 'bash "$repo/.ci/slurm/stop.sh"' EXIT
 
 work=$(mktemp -d /tmp/fig3-slurm.XXXXXX)

@@ -195,6 +195,8 @@ class Params:
     error_lookahead: tuple | None = key(bool_list, None, "per area: error-unit rates from the prospective voltage (true) or from uI")
     error_activation_slope: tuple | None = key(number_list, None, "errormc error-unit slope per area (default: activation_slope, as init_MC does)")
     error_activation_offset: tuple | None = key(number_list, None, "errormc error-unit offset per area (default: activation_offset)")
+    lateral_sps_reset: bool = key(boolean, False, "sacramento2018/dPC students: after every step, set the lateral weights to the self-predicting state the current forward (and feedback) weights define, as the reference's set_self_predicting_state computes it (its call after the weight update is commented out; Fig. A2)")
+    dPC_linear_students: bool = key(boolean, True, "dPC: students run with linear activations whatever `activation` says, as the reference's init_MC forces them (false: the file's activations; Fig. C1)")
     init_potentials: str = key(choice(("normal", "zero")), "normal", "initial potentials N(0, 1) per seed, or zero (the DMS script)")
     constructor_seed: int | None = key(integer(0), None, "seed of a network's own generator (BP noise, shuffling); default: the network's seed (the DMS script's networks use 123)")
     # time (ms)
@@ -411,6 +413,9 @@ def _check_consistency(p: Params) -> None:
         raise err("settling_time", f"settling needs {p.settling_steps} steps but the training set has only "
                   f"{p.dataset_size * p.steps_per_sample} (dataset_size x Tpres/dt)")
     fam.check(p, err)
+    if p.lateral_sps_reset and not fam.self_predicting_state:
+        ok = [m for m, f in MODELS.items() if f.self_predicting_state]
+        raise err("lateral_sps_reset", f"{p.mc_model} has no self-predicting state to reset (models with one: {', '.join(ok)})")
     kind_is_rate = p.rate_target if p.rate_target is not None else fam.rate_target
     if p.rec_rate_MSE is False and kind_is_rate:
         raise err("rec_rate_MSE", "false needs a voltage target (the reference stops: 'MSE cannot be based on voltage if target is rate')")

@@ -2,10 +2,12 @@
 simulator's code version and the Numba warm-ups, cluster runtimes, and the index page."""
 
 import hashlib
+import json
 import re
 import importlib.util
 import itertools
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsonschema
 import yaml
@@ -32,11 +34,46 @@ wildcard_constraints:
 SCHEMA = yaml.safe_load(Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml").read_text())
 
 
+def _typed(value):
+    """A value of --config typed as YAML would type it: Snakemake parses a nested value (`fig3={...}`) with
+    YAML's BaseLoader, which leaves every number, boolean and null of it a string."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    if isinstance(value, str):
+        try:
+            typed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        if typed is None or isinstance(typed, (bool, int, float)):
+            return typed
+        try:  # YAML 1.1 reads 1e-3 as a string
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def type_command_line(cfg):
+    """Put the --config values into cfg typed (after every config file and overlay was merged)."""
+    def put(node, overrides):
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(node.get(key), dict):
+                put(node[key], value)
+            else:
+                node[key] = _typed(value)
+
+    put(cfg, workflow.config_settings.config or {})
+
+
 def config_source(path):
     """Where a configuration value came from: the command line, the scale's overlay or the figure's file."""
     overrides = workflow.config_settings.config or {}
     node = overrides
     for key in path:
+        if isinstance(node, list) and isinstance(key, int) and key < len(node):
+            return "--config"  # a list given on the command line replaces the file's whole list
         if not isinstance(node, dict) or key not in node:
             break
         node = node[key]
@@ -113,6 +150,19 @@ def merged(*mappings):
     return out
 
 
+def sealed(parameters):
+    """A job's parameters as its script receives them (snakemake.params.p): a SimpleNamespace, which
+    Snakemake hands to the script but neither stores nor prints; `digest` stands for them in its change
+    detection, so a dry run says "params changed" in one line instead of printing both dictionaries."""
+    return SimpleNamespace(**parameters)
+
+
+def digest(parameters):
+    """A short fingerprint of a job's parameters (what Snakemake compares between runs)."""
+    text = json.dumps(parameters, sort_keys=True, default=str)
+    return f"parameters {hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
 def looked_up(section, *keys):
     """section[key1][key2]..., or an error naming the figure's config file and the missing key path."""
     node = config[section]
@@ -141,6 +191,55 @@ def teacher_student_job(figure, w):
              rec_BII=False, rec_BPP=False, rec_uP_breve=record, rec_uI_breve=record, rec_vbas=record)
     p[f"rec_{MODELS[w.model].feedback_key}"] = record
     return p
+
+
+# ---------------------------------------------------------------------------------------------------------
+# figures that are Fig. 3 with other models (Figs. A1, A2, C1): config/fig3.yaml's grid, seeds and parameters
+
+FIG3_KIN = {}  # figure -> its section; filled by the figure's rule module (check_fig3_kin)
+
+
+def check_fig3_kin(figure):
+    """Check a Fig. 3 kin's section (schema $defs.fig3_kin; base models from the registry, reused models among
+    Fig. 3's) and register it for the shared rules (workflow/rules/fig3_kin.smk)."""
+    check_section(figure, {"$ref": "#/$defs/fig3_kin"})
+    for name, entry in config[figure]["models"].items():
+        if "model" in entry and entry["model"] not in MODELS:
+            raise WorkflowError(f"{config_source([figure, 'models', name, 'model'])}: {figure}.models.{name}.model: "
+                                f"{entry['model']!r} is not one of {list(MODELS)}")
+        if "reuse" in entry and name not in config["fig3"]["models"]:
+            raise WorkflowError(f"{config_source([figure, 'models', name])}: {figure}.models.{name}: reuses Fig. 3's "
+                                f"runs of {name!r}, which config/fig3.yaml does not run (its models: {config['fig3']['models']})")
+    FIG3_KIN[figure] = config[figure]
+
+
+def kin_base(figure, model):
+    """The registered model a kin's entry runs (the entry's name itself for a reused Fig. 3 model)."""
+    entry = config[figure]["models"][model]
+    return entry.get("model", model)
+
+
+def kin_job(figure, w):
+    """A kin job's parameters: Fig. 3's job for the entry's base model, the entry's settings on top."""
+    base = SimpleNamespace(net=w.net, model=kin_base(figure, w.model), variant=w.variant, group=w.group)
+    return merged(teacher_student_job("fig3", base), config[figure]["models"][w.model].get("settings", {}))
+
+
+def kin_cells(figure):
+    """A kin's grid: (net, model, variant, group) over Fig. 3's networks and seed groups, its models."""
+    return grid(net=list(config["fig3"]["nets"]), model=list(config[figure]["models"]), variant=["trained", "untrained"],
+                group=range(len(seed_groups(config["fig3"]))))
+
+
+def kin_run(figure, cell):
+    """Where a cell's run file is: Fig. 3's run for a reused model, the figure's own otherwise."""
+    reused = "reuse" in config[figure]["models"][cell["model"]]
+    return f"{RESULTS}/{'fig3' if reused else figure}/runs/{cell['net']}/{cell['model']}/{cell['variant']}/group{cell['group']}.nc"
+
+
+def kin_labels(figure):
+    """Legend labels of a kin's models: the entry's label, or the registry's."""
+    return {m: e.get("label", MODELS[kin_base(figure, m)].label) for m, e in config[figure]["models"].items()}
 
 
 def replay_runtime(section):
@@ -186,9 +285,11 @@ def genmnist_runtime(section, epochs):
 # ---------------------------------------------------------------------------------------------------------
 # the simulator's code version and the Numba warm-ups
 
+# the simulator's sources; report.py draws nothing a simulation computes (the notebooks use it), so an edit
+# of it reruns the notebooks (their rule's code), not the simulations
 CODE_HASH = hashlib.sha256(b"".join(
     p.relative_to(workflow.basedir).as_posix().encode() + p.read_bytes()
-    for p in sorted(Path(workflow.basedir, "src", "microcircuits").rglob("*.py")))).hexdigest()[:16]
+    for p in sorted(Path(workflow.basedir, "src", "microcircuits").rglob("*.py")) if p.name != "report.py")).hexdigest()[:16]
 WARMUPS = {name: {} for name in MODELS}  # what to compile: model and task names -> network settings of a tiny run
 
 
@@ -217,8 +318,8 @@ def simulate_options():
 
 
 def figure_outputs(fig):
-    """What a figure's target builds: the PDF, the PNG and the rendered notebook."""
-    return [f"{RESULTS}/{fig}/{fig}.{ext}" for ext in ("pdf", "png", "html")]
+    """What a figure's target builds: the PDF, the PNG, the rendered notebook and the source data."""
+    return [f"{RESULTS}/{fig}/{fig}.{ext}" for ext in ("pdf", "png", "html")] + [f"{RESULTS}/{fig}/source_data"]
 
 
 def write_index():

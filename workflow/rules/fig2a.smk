@@ -47,7 +47,8 @@ rule fig2a_job_params:
     output:
         f"{RESULTS}/fig2a/params/{{variant}}.json",
     params:
-        p=lambda w: FIG2A_PARAMS[w.variant],
+        p=lambda w: sealed(FIG2A_PARAMS[w.variant]),
+        digest=lambda w: digest(FIG2A_PARAMS[w.variant]),
     log:
         f"{LOGS}/fig2a/params/{{variant}}.log",
     localrule: True

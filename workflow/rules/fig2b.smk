@@ -22,7 +22,8 @@ rule fig2b_job_params:
     output:
         f"{RESULTS}/fig2b/params.json",
     params:
-        p=FIG2B_PARAMS,
+        p=sealed(FIG2B_PARAMS),
+        digest=digest(FIG2B_PARAMS),
     log:
         f"{LOGS}/fig2b/params.log",
     localrule: True

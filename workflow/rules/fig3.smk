@@ -58,7 +58,8 @@ rule fig3_job_params:
     output:
         f"{RESULTS}/fig3/params/{{net}}/{{model}}/{{variant}}/group{{group}}.json",
     params:
-        p=lambda w: teacher_student_job("fig3", w),
+        p=lambda w: sealed(teacher_student_job("fig3", w)),
+        digest=lambda w: digest(teacher_student_job("fig3", w)),
     log:
         f"{LOGS}/fig3/params/{{net}}/{{model}}/{{variant}}/group{{group}}.log",
     wildcard_constraints:

@@ -42,6 +42,11 @@ FIG5_JOBS = grid(site=list(FIG5["sites"]), sigma=FIG5["sigmas"], group=range(len
 FIG5_BASELINE = [FIG4_RUN.format(n_rep=FIG5["n_rep"], n_err=FIG5["n_err"], group=g)
                  for g, seeds in enumerate(seed_groups(FIG4)) if set(seeds) & set(FIG5["seeds"])]
 FIG5_RUN = "fig5/runs/{site}/sigma{sigma}/group{group}"
+# a job's parameters: Fig. 4's network with the spread sigma on the keys of the site, the keys of `omit` left out
+FIG5_PARAMS = lambda site, sigma, group: {
+    k: v for k, v in genmnist_params(FIG4["common"], FIG5["n_rep"], FIG5["n_err"], seed_groups(FIG5)[int(group)],
+                                     merged(FIG5["extra"], {key: float(sigma) for key in FIG5["sites"][site]})).items()
+    if k not in FIG5.get("omit", [])}
 
 
 rule fig5_job_params:
@@ -49,11 +54,8 @@ rule fig5_job_params:
     output:
         f"{RESULTS}/fig5/params/{{site}}/sigma{{sigma}}/group{{group}}.json",
     params:
-        # Fig. 4's network with the spread sigma on the keys of the site, the keys of `omit` left out
-        p=lambda w: {k: v for k, v in genmnist_params(
-            FIG4["common"], FIG5["n_rep"], FIG5["n_err"], seed_groups(FIG5)[int(w.group)],
-            merged(FIG5["extra"], {key: float(w.sigma) for key in FIG5["sites"][w.site]})).items()
-                     if k not in FIG5.get("omit", [])},
+        p=lambda w: sealed(FIG5_PARAMS(w.site, w.sigma, w.group)),
+        digest=lambda w: digest(FIG5_PARAMS(w.site, w.sigma, w.group)),
     log:
         f"{LOGS}/fig5/params/{{site}}/sigma{{sigma}}/group{{group}}.log",
     wildcard_constraints:

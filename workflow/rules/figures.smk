@@ -2,12 +2,18 @@
 HTML, and the targets, all generated from the figure registry (workflow/figures.yaml)."""
 
 
+# a warm-up compiles for a figure's network settings; seeds and lengths do not matter to the compiler
+WARMUP_BASE = lambda kind: {k: v for k, v in WARMUPS[kind].items()
+                            if k not in ("random_seed", "epochs", "dataset_size", "settling_time")}
+
+
 rule numba_warmup:
     """Compile (or load) one model's or task's kernels once, before the simulations fan out."""
     output:
         touch(f"{RESULTS}/.numba/{{code_hash}}/{{kind}}.done"),
     params:
-        base=lambda w: {k: v for k, v in WARMUPS[w.kind].items() if k not in ("random_seed", "epochs", "dataset_size", "settling_time")},
+        base=lambda w: sealed(WARMUP_BASE(w.kind)),
+        digest=lambda w: digest(WARMUP_BASE(w.kind)),
     log:
         f"{LOGS}/numba_warmup/{{code_hash}}_{{kind}}.log",
     benchmark:
@@ -31,8 +37,10 @@ rule notebook:
         pdf=report(f"{RESULTS}/{{fig}}/{{fig}}.pdf", category="{fig}", caption="../report/figure.rst"),
         png=report(f"{RESULTS}/{{fig}}/{{fig}}.png", category="{fig}", caption="../report/figure.rst"),
         html=report(f"{RESULTS}/{{fig}}/{{fig}}.html", category="{fig}", caption="../report/notebook.rst"),
+        source_data=directory(f"{RESULTS}/{{fig}}/source_data"),
     params:
         parameters=lambda w, input, output: dict(data=input.data, out_pdf=output.pdf, out_png=output.png,
+                                                 figure=w.fig, source_data=output.source_data,
                                                  **config[w.fig].get("notebook", {})),
         caption=lambda w: REGISTRY["figures"][w.fig]["caption"],
         title=lambda w: REGISTRY["figures"][w.fig]["title"],

@@ -1,5 +1,6 @@
 """Execute a figure notebook with papermill (its `parameters` cell gets the paths from the rule), then render
-the executed notebook to self-contained HTML."""
+the executed notebook to self-contained HTML with the report template (workflow/report/nbconvert: the code of
+every cell folded away, the figure and its numbers in view)."""
 
 import os
 from pathlib import Path
@@ -25,7 +26,10 @@ with open(snakemake.log[0], "w") as log:
     except pm.PapermillExecutionError as err:  # the cell's traceback, where the log is read
         print(err, file=log)
         raise SystemExit(f"{snakemake.input.notebook} failed in cell {err.exec_count}: {err.ename}: {err.evalue}")
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(snakemake.output.notebook, as_version=4))
+    templates = Path(snakemake.scriptdir).parent / "report" / "nbconvert"
+    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(templates)])
+    body, _ = exporter.from_notebook_node(nbformat.read(snakemake.output.notebook, as_version=4),
+                                          resources={"metadata": {"name": snakemake.params.title}})
     out = Path(snakemake.output.html)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(body, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Write the parameter set a job receives (snakemake.params.p) as JSON, checked by the simulator first."""
+"""Write the parameter set a job receives (snakemake.params.p, a namespace) as JSON, checked by the simulator first."""
 
 import json
 import sys
@@ -11,14 +11,15 @@ if TYPE_CHECKING:
     from snakemake.iocontainers import snakemake
 
 out = Path(snakemake.output[0])
+parameters = vars(snakemake.params.p)
 with open(snakemake.log[0], "w") as log:
     try:
-        params_from_mapping(snakemake.params.p, source=f"config ({out})")
+        params_from_mapping(parameters, source=f"config ({out})")
     except ParamsError as err:
         print(err, file=log)
         print(err, file=sys.stderr)
         raise SystemExit(2)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(snakemake.params.p, indent=1, sort_keys=True) + "\n")
+    tmp.write_text(json.dumps(parameters, indent=1, sort_keys=True) + "\n")
     tmp.replace(out)
     print(f"wrote {out}", file=log)

@@ -70,3 +70,17 @@ def dphi(kind, x):
         return 1.0 / (1.0 + math.exp(-10.0 * x))
     s = x / 6.0 + 0.5
     return _heaviside0(s) * _heaviside0(1.0 - s)
+
+
+@kernel_jit()
+def phi_array(kind, x, out):
+    """phi with slope 1 and offset 0 over an array (the phi' transfer task): out[i] = phi(x[i])."""
+    for i in range(x.shape[0]):
+        out[i] = phi(kind, x[i], 1.0, 0.0)
+
+
+@kernel_jit()
+def dphi_array(kind, x, out):
+    """The derivative the reference uses over an array: out[i] = phi'(x[i])."""
+    for i in range(x.shape[0]):
+        out[i] = dphi(kind, x[i])

@@ -9,10 +9,12 @@ from numba.experimental import structref
 
 from .cache import kernel_jit
 from .common import (
+    U,
     apply_increments,
     copy,
     forward_drive,
     forward_updates,
+    inline_jit,
     jit,
     rebuild_feedback,
     rep_prospective,
@@ -20,6 +22,32 @@ from .common import (
 )
 from .sacramento import apical, apical_plasticity, pyramidal_increments
 from .structs import NetworkType, borrowed, define_view, register_kernel
+
+
+@inline_jit
+def reset_to_sps(net):
+    """lateral_sps_reset: dPC's set_self_predicting_state after the step's weight updates,
+    B_PI_k = (-c B_k) W_{k+1,k} with c = gbas/(gl+gbas+gapi), and gbas/(gl+gbas) for the last population.
+    B_k is stored sender-major (n_{k+1} x n_k, like W_{k+1,k}); B_PI_k is square, row-major."""
+    gl, gb, ga = net.gl, net.gbas, net.gapi
+    L = net.n_areas
+    B, W, BPI = net.B, net.W, net.BPI
+    for k in range(1, L):
+        if k < L - 1:
+            c = -gb / (gl + gb + ga)
+        else:
+            c = -gb / (gl + gb)
+        n = net.BPI_rows[k]
+        above = net.fw_rows[k]  # units of area k + 1
+        pb = net.bw_ptr[k - 1]
+        pw = net.fw_ptr[k]
+        pp = net.BPI_ptr[k]
+        for i in range(n):
+            for j in range(n):
+                s = 0.0
+                for m in range(above):
+                    s += (c * B[U(pb + m * n + i)]) * W[U(pw + m * n + j)]
+                BPI[U(pp + i * n + j)] = s
 
 
 @jit
@@ -44,6 +72,8 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
         forward_updates(net, st, learn_w, store_dw)
         if learn_lat:
             apical_plasticity(net, st)
+    if net.sps_reset:
+        reset_to_sps(net)
     apply_increments(st)
 
 KERNEL = "dPC"  # the name models/ refers to

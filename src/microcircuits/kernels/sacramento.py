@@ -134,6 +134,27 @@ def overwrite_lateral(net):
                 BPI[U(p + i * cols + j)] = -B[U(q + j * rows + i)]
 
 
+@inline_jit
+def reset_to_sps(net):
+    """lateral_sps_reset: the reference's set_self_predicting_state after the step's weight updates:
+    B_PI_k = -B_k, W_IP_k = c W_{k+1,k} with c = gbas (gl+gden) / (gden (gl+gbas+gapi)), and gbas (gl+gden) /
+    (gden (gl+gbas)) for the last population (whose area above is the output).  Both blocks are stored
+    sender-major with the same shape, so W_IP is an element-wise copy."""
+    overwrite_lateral(net)
+    gl, gb, ga, gd = net.gl, net.gbas, net.gapi, net.gden
+    L = net.n_areas
+    W, WIP = net.W, net.WIP
+    for k in range(1, L):
+        if k < L - 1:
+            c = gb * (gl + gd) / (gd * (gl + gb + ga))
+        else:
+            c = gb * (gl + gd) / (gd * (gl + gb))
+        p = net.WIP_ptr[k]
+        q = net.fw_ptr[k]  # the forward block from area k to area k + 1
+        for i in range(net.WIP_rows[k] * net.WIP_cols[k]):
+            WIP[U(p + i)] = c * W[U(q + i)]
+
+
 @jit
 def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
     """Advance one dt with input X[n] and, if ``inject``, target Y[n]."""
@@ -163,6 +184,8 @@ def step(net, st, X, Y, n, inject, synapse, learn_w, learn_lat, store_dw):
         if learn_lat:
             interneuron_plasticity(net, st)
             apical_plasticity(net, st)
+    if net.sps_reset:
+        reset_to_sps(net)
     apply_increments(st)
 
 KERNEL = "sacramento2018"  # the name models/ refers to

@@ -59,6 +59,8 @@ NETWORK_FIELDS = [
     # scalars
     "dt", "gl", "gbas", "gapi", "gden", "gnI", "gntgt", "taur", "tauLO",
     "bp", "dw_use_activation", "varphi_transfer", "dw_low_pass", "mse_mode",
+    # sacramento2018 / dPC: reset the lateral weights to the self-predicting state after every step (Fig. A2)
+    "sps_reset",
 ]
 
 STATE_FIELDS = [

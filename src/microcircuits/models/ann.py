@@ -59,4 +59,4 @@ def build(p: Params, s: Sizes) -> Circuit:
 MODEL = ModelFamily(
     name="ann", label="ANN", kernel=kernel.KERNEL, population="errors", rate_target=True, feedback_on_population=False, has_error_units=False,
     lateral_populations=lambda L: 0, build=build, time_constants=dendritic_time_constants, population_rates="zero",
-    weight_alignment=False)
+    weight_alignment=False, colour="#006BA4")

@@ -55,6 +55,7 @@ class Circuit:
     rate_target: bool
     mse_mode: int
     dw_use_activation: bool = False
+    sps_reset: bool = False  # lateral_sps_reset (sacramento2018, dPC)
     varphi_transfer: bool = False
     dw_low_pass: bool = False
     dt: float = 0.01
@@ -109,6 +110,8 @@ class ModelFamily:
     weight_alignment: bool = True    # the replay compares its feedback weights with W^T
     feedback_key: str = "BPP"        # the reference's name of its feedback weights (rec_BPP / rec_BII)
     choose_kernel: Callable | None = None  # (network record) -> kernel, where the size decides
+    self_predicting_state: bool = False  # its lateral weights have a self-predicting state (lateral_sps_reset)
+    colour: str = "k"                # its colour in the paper's figures (tableau-colorblind10, the authors' style)
 
     def kernel_for(self, net) -> str:
         return self.choose_kernel(net) if self.choose_kernel else self.kernel

@@ -1,6 +1,6 @@
 """Dendritic hierarchical predictive coding (Mikulasch et al.; the reference's ``dPC_model``): pyramidal cells
 whose apical input compares the feedback with the same area's rate one step earlier through a square, plastic
-B_PI; no interneuron dynamics.  The reference forces students to linear activations.  Equations: docs/models.md
+B_PI; no interneuron dynamics.  The reference forces students to linear activations (`dPC_linear_students`).  Equations: docs/models.md
 §2.4; kernel: kernels/dpc.py."""
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 def build(p: Params, s: Sizes) -> Circuit:
     layers, L = s.layers, len(s.layers) - 1
     u0, uI0, rs, forward, WIP, _, BPI = dendritic_start(p, s)  # no FA feedback: dPC runs BP only (check)
-    force_linear = not s.teacher and p.activation != "linear"  # the reference's init_MC does this to students
+    # the reference's init_MC forces students to linear activations; dPC_linear_students: false keeps the file's
+    force_linear = not s.teacher and p.dPC_linear_students and p.activation != "linear"
     kinds, slopes, offs = activation_lists(p, s.teacher, layers, rs, force_linear=force_linear)
     rng = np.random.RandomState(own_seed(p, s))
     WT = 0.0 if s.teacher else p.WT_noise
@@ -50,6 +51,7 @@ def build(p: Params, s: Sizes) -> Circuit:
                 {k: False for k in feedback}, WIP, BPI, {}, per_population(p.eta_PI, L - 1), u0, uI0, kinds,
                 slopes, offs, kinds, slopes, offs, g, rate_target, rng)
     c.dw_use_activation = p.dWPP_use_activation
+    c.sps_reset = p.lateral_sps_reset and not s.teacher
     return c
 
 
@@ -61,4 +63,5 @@ def check(p: Params, err) -> None:
 MODEL = ModelFamily(
     name="dPC", label="dendritic hPC", kernel=kernel.KERNEL, population="the same area's rates one step earlier",
     rate_target=False, feedback_on_population=False, has_error_units=False, lateral_populations=lambda L: L - 1, build=build,
-    time_constants=dendritic_time_constants, check=check, population_rates="delayed", output_apical=False)
+    time_constants=dendritic_time_constants, check=check, population_rates="delayed", output_apical=False,
+    self_predicting_state=True, colour="#ABABAB")

@@ -208,4 +208,4 @@ def choose_kernel(net) -> str:
 MODEL = ModelFamily(
     name="errormc", label="error MC", kernel=kernel.KERNEL, population="error units", rate_target=True,
     feedback_on_population=True, has_error_units=True, lateral_populations=lambda L: L, build=build, time_constants=time_constants,
-    check=check, layered_only=False, choose_kernel=choose_kernel, feedback_key="BII")
+    check=check, layered_only=False, choose_kernel=choose_kernel, feedback_key="BII", colour="#FF800E")

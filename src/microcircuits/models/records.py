@@ -95,7 +95,7 @@ def to_kernel(c: Circuit) -> tuple[Network, State]:
         bp_out_gain=float(fam.bp_output_gain(g)),
         dt=float(c.dt), gl=float(g["gl"]), gbas=float(g["gbas"]), gapi=float(g["gapi"]),
         gden=float(g["gden"]), gnI=float(g["gnI"]), gntgt=float(g["gntgt"]), taur=float(c.taur),
-        tauLO=float(c.tauLO), bp=bool(c.bp), dw_use_activation=bool(c.dw_use_activation),
+        tauLO=float(c.tauLO), bp=bool(c.bp), dw_use_activation=bool(c.dw_use_activation), sps_reset=bool(c.sps_reset),
         varphi_transfer=bool(c.varphi_transfer), dw_low_pass=bool(c.dw_low_pass), mse_mode=np.int64(c.mse_mode),
     )
     return net, initial_state(c, net)

@@ -46,6 +46,7 @@ def build(p: Params, s: Sizes) -> Circuit:
                 per_population(p.eta_PI, L - 1), u0, uI0, kinds, slopes, offs, kinds[1:] + [0],
                 slopes[1:] + [np.zeros(0)], offs[1:] + [np.zeros(0)], g, rate_target, rng)
     c.dw_use_activation = p.dWPP_use_activation
+    c.sps_reset = p.lateral_sps_reset and not s.teacher
     return c
 
 
@@ -63,4 +64,5 @@ def self_predicting_state(g, forward, feedback, WIP, BPI, L) -> None:
 MODEL = ModelFamily(
     name="sacramento2018", label="Sacramento et al. 2018", kernel=kernel.KERNEL, population="interneurons",
     rate_target=False, feedback_on_population=False, has_error_units=False, lateral_populations=lambda L: L - 1, build=build,
-    time_constants=dendritic_time_constants, output_apical=False)
+    time_constants=dendritic_time_constants, output_apical=False, self_predicting_state=True,
+    colour="#595959")

@@ -125,13 +125,19 @@ def train_student(p: Params, c: Circuit, X: dict, targets: dict, compare: bool, 
         ones = np.ones_like(net.eta_fw)
         first_step = sim.view(eta_fw=ones, bw_live=net.bw_src >= 0)
         later_steps = sim.view(eta_fw=ones, bw_live=np.zeros_like(net.bw_live))
-        replay(first_step, later_steps, sim.kst, np.ascontiguousarray(train_x),
-               np.ascontiguousarray(train_y, dtype=float), T, rec.W, rec.B, rec.WIP, rec.BPI, first,
-               c.rate_target, angles)
+        train_x, train_y = np.ascontiguousarray(train_x), np.ascontiguousarray(train_y, dtype=float)
+        # in chunks of snapshots, so the progress bar moves; the state carries over between calls, and every
+        # snapshot's first step rebuilds its feedback as in one call: the same numbers
+        chunk = max(1, (n_snap - first) // 100)
+        for s0 in range(first, n_snap, chunk):
+            s1 = min(n_snap, s0 + chunk)
+            part = [a[s0:s1] if a.shape[0] else a for a in (rec.W, rec.B, rec.WIP, rec.BPI)]
+            replay(first_step, later_steps, sim.kst, train_x, train_y, T, *part, 0, c.rate_target,
+                   angles[(s0 - first) * ds:(s1 - first) * ds])
+            bar.advance((s1 - s0) * ds * T)
         run.angles = angles
         run.angle_snapshot = np.repeat(np.arange(first, n_snap), ds)
         run.weight_angles = weight_alignment(p, c, net, rec.W, rec.B)
-        bar.advance(n_rows * T)
     return run
 
 
