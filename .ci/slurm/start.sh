@@ -9,7 +9,7 @@
 #
 # Everything it writes (configuration, state, spool, logs, pid files) lives in one folder of its own,
 # $SLURM_CI_HOME (default /tmp/microcircuits-slurm), never in /etc/slurm or /var: the daemons and the
-# clients find the configuration through SLURM_CONF, which callers export (test_fig3.sh does).
+# clients find the configuration through SLURM_CONF, which callers export (test_profile.sh does).
 #
 # Environment knobs (all optional):
 #   SLURM_CI_HOME      the cluster's folder (/tmp/microcircuits-slurm)
