@@ -150,6 +150,12 @@ def merged(*mappings):
     return out
 
 
+def job_parameters(compose):
+    """What a job-parameter step passes to its script (spread into its params with **, compose taking the
+    wildcards): the parameters as the script receives them (`p`) and their fingerprint (`digest`)."""
+    return dict(p=lambda w: sealed(compose(w)), digest=lambda w: digest(compose(w)))
+
+
 def sealed(parameters):
     """A job's parameters as its script receives them (snakemake.params.p): a SimpleNamespace, which
     Snakemake hands to the script but neither stores nor prints; `digest` stands for them in its change
@@ -240,6 +246,12 @@ def kin_run(figure, cell):
 def kin_labels(figure):
     """Legend labels of a kin's models: the entry's label, or the registry's."""
     return {m: e.get("label", MODELS[kin_base(figure, m)].label) for m, e in config[figure]["models"].items()}
+
+
+def teacher_student_kernels(model):
+    """The warm-up markers a Fig. 3-like job of `model` needs: its kernels and its teacher's."""
+    teacher = merged(config["fig3"]["common"], config["fig3"]["model_settings"][model]).get("teacher_mc_model", model)
+    return [warmup_flag(m) for m in dict.fromkeys([model, teacher])]
 
 
 def replay_runtime(section):

@@ -47,8 +47,7 @@ rule fig2a_job_params:
     output:
         f"{RESULTS}/fig2a/params/{{variant}}.json",
     params:
-        p=lambda w: sealed(FIG2A_PARAMS[w.variant]),
-        digest=lambda w: digest(FIG2A_PARAMS[w.variant]),
+        **job_parameters(lambda w: FIG2A_PARAMS[w.variant]),
     log:
         f"{LOGS}/fig2a/params/{{variant}}.log",
     localrule: True

@@ -22,8 +22,7 @@ rule fig2b_job_params:
     output:
         f"{RESULTS}/fig2b/params.json",
     params:
-        p=sealed(FIG2B_PARAMS),
-        digest=digest(FIG2B_PARAMS),
+        **job_parameters(lambda w: FIG2B_PARAMS),
     log:
         f"{LOGS}/fig2b/params.log",
     localrule: True

@@ -50,6 +50,10 @@ FIG3_WILDCARDS = dict(net="|".join(map(re.escape, FIG3["nets"])), model="|".join
 FIG3_JOBS = grid(net=list(FIG3["nets"]), model=FIG3["models"], variant=FIG3_VARIANTS,
                  group=range(len(seed_groups(FIG3))))
 FIG3_RUN = "fig3/runs/{net}/{model}/{variant}/group{group}"
+# what the aggregation keeps of each run, and the task complexity of each network (Fig. 3 and its kin)
+FIG3_KEEP = {"test_mse": "test_mse", "test_loss": "test_loss", "angle_dw_bp_mean": "angle_dw_bp",
+             "angle_dw_bp_snapshot": "angle_dw_bp_snapshot", "val_loss": "val_mse"}
+FIG3_COMPLEXITY = ["task complexity: number of areas after the input", {n: len(s) - 1 for n, s in FIG3["nets"].items()}]
 
 
 rule fig3_job_params:
@@ -58,8 +62,7 @@ rule fig3_job_params:
     output:
         f"{RESULTS}/fig3/params/{{net}}/{{model}}/{{variant}}/group{{group}}.json",
     params:
-        p=lambda w: sealed(teacher_student_job("fig3", w)),
-        digest=lambda w: digest(teacher_student_job("fig3", w)),
+        **job_parameters(lambda w: teacher_student_job("fig3", w)),
     log:
         f"{LOGS}/fig3/params/{{net}}/{{model}}/{{variant}}/group{{group}}.log",
     wildcard_constraints:
@@ -76,8 +79,7 @@ rule fig3_simulate:
     input:
         params=rules.fig3_job_params.output[0],
         # the student's kernels and its teacher's
-        kernels=lambda w: [warmup_flag(m) for m in dict.fromkeys([w.model, merged(
-            FIG3["common"], FIG3["model_settings"][w.model]).get("teacher_mc_model", w.model)])],
+        kernels=lambda w: teacher_student_kernels(w.model),
     output:
         f"{RESULTS}/{FIG3_RUN}.nc",
     params:
@@ -107,10 +109,8 @@ rule fig3_aggregate:
     params:
         cells=FIG3_JOBS,
         dims=["net", "model", "variant"],
-        keep={"test_mse": "test_mse", "test_loss": "test_loss", "angle_dw_bp_mean": "angle_dw_bp",
-              "angle_dw_bp_snapshot": "angle_dw_bp_snapshot", "val_loss": "val_mse"},
-        coords={"net": {"complexity": ["task complexity: number of areas after the input",
-                                       {n: len(s) - 1 for n, s in FIG3["nets"].items()}]},
+        keep=FIG3_KEEP,
+        coords={"net": {"complexity": FIG3_COMPLEXITY},
                 "model": {"model_label": ["the model as the paper's legends call it", {m: MODELS[m].label for m in MODELS}]}},
         dim_attrs={"net": {"long_name": "network (units per area)"}, "model": {"long_name": "model family"},
                    "variant": {"long_name": "trained, or untrained (1 epoch, learning rates 0)"}},

@@ -13,8 +13,7 @@ rule kin_job_params:
     output:
         f"{RESULTS}/{{fig}}/params/{{net}}/{{model}}/{{variant}}/group{{group}}.json",
     params:
-        p=lambda w: sealed(kin_job(w.fig, w)),
-        digest=lambda w: digest(kin_job(w.fig, w)),
+        **job_parameters(lambda w: kin_job(w.fig, w)),
     log:
         f"{LOGS}/{{fig}}/params/{{net}}/{{model}}/{{variant}}/group{{group}}.log",
     wildcard_constraints:
@@ -30,9 +29,7 @@ rule kin_simulate:
     """One job of a Fig. 3 kin: the teacher-student task with the replay against backprop."""
     input:
         params=rules.kin_job_params.output[0],
-        kernels=lambda w: [warmup_flag(m) for m in dict.fromkeys([kin_base(w.fig, w.model), merged(
-            config["fig3"]["common"], config["fig3"]["model_settings"][kin_base(w.fig, w.model)]).get(
-            "teacher_mc_model", kin_base(w.fig, w.model))])],
+        kernels=lambda w: teacher_student_kernels(kin_base(w.fig, w.model)),
     output:
         f"{RESULTS}/{KIN_RUN}.nc",
     params:
@@ -62,11 +59,9 @@ rule kin_aggregate:
     params:
         cells=lambda w: kin_cells(w.fig),
         dims=["net", "model", "variant"],
-        keep={"test_mse": "test_mse", "test_loss": "test_loss", "angle_dw_bp_mean": "angle_dw_bp",
-              "angle_dw_bp_snapshot": "angle_dw_bp_snapshot", "val_loss": "val_mse"},
+        keep=FIG3_KEEP,
         coords=lambda w: {
-            "net": {"complexity": ["task complexity: number of areas after the input",
-                                   {n: len(s) - 1 for n, s in config["fig3"]["nets"].items()}]},
+            "net": {"complexity": FIG3_COMPLEXITY},
             "model": {"model_label": ["the model as the figure's legend calls it", kin_labels(w.fig)],
                       "base_model": ["the model family it runs", {m: kin_base(w.fig, m) for m in config[w.fig]["models"]}]}},
         dim_attrs={"net": {"long_name": "network (units per area)"},

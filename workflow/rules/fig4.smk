@@ -42,8 +42,7 @@ rule fig4_job_params:
     output:
         f"{RESULTS}/fig4/params/R{{n_rep}}_E{{n_err}}/group{{group}}.json",
     params:
-        p=lambda w: sealed(genmnist_params(FIG4["common"], int(w.n_rep), int(w.n_err), seed_groups(FIG4)[int(w.group)])),
-        digest=lambda w: digest(genmnist_params(FIG4["common"], int(w.n_rep), int(w.n_err), seed_groups(FIG4)[int(w.group)])),
+        **job_parameters(lambda w: genmnist_params(FIG4["common"], int(w.n_rep), int(w.n_err), seed_groups(FIG4)[int(w.group)])),
     log:
         f"{LOGS}/fig4/params/R{{n_rep}}_E{{n_err}}/group{{group}}.log",
     wildcard_constraints:

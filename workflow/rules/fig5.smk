@@ -54,8 +54,7 @@ rule fig5_job_params:
     output:
         f"{RESULTS}/fig5/params/{{site}}/sigma{{sigma}}/group{{group}}.json",
     params:
-        p=lambda w: sealed(FIG5_PARAMS(w.site, w.sigma, w.group)),
-        digest=lambda w: digest(FIG5_PARAMS(w.site, w.sigma, w.group)),
+        **job_parameters(lambda w: FIG5_PARAMS(w.site, w.sigma, w.group)),
     log:
         f"{LOGS}/fig5/params/{{site}}/sigma{{sigma}}/group{{group}}.log",
     wildcard_constraints:

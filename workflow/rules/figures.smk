@@ -12,8 +12,7 @@ rule numba_warmup:
     output:
         touch(f"{RESULTS}/.numba/{{code_hash}}/{{kind}}.done"),
     params:
-        base=lambda w: sealed(WARMUP_BASE(w.kind)),
-        digest=lambda w: digest(WARMUP_BASE(w.kind)),
+        **job_parameters(lambda w: WARMUP_BASE(w.kind)),
     log:
         f"{LOGS}/numba_warmup/{{code_hash}}_{{kind}}.log",
     benchmark:

@@ -25,7 +25,7 @@ with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contex
             settling_time=0.2, rec_per_steps=20, **TINY), source="numba warm-up")
         TASKS["step"].run(p, compare=True, progress=False)
     else:  # a task's network settings (snakemake.params.base, from the figure's config)
-        base = {k: v for k, v in vars(snakemake.params.base).items() if k not in LENGTHS}
+        base = {k: v for k, v in vars(snakemake.params.p).items() if k not in LENGTHS}
         p = params_from_mapping({**base, **TINY, "settling_time": 0.1}, source=f"numba warm-up ({kind})")
         TASKS[p.input_signal].run(p, progress=False)
     print(f"{kind} kernels ready in {time.perf_counter() - t0:.1f} s")
