@@ -2,9 +2,9 @@
 cortical error neuron microcircuits" (bioRxiv 2025.07.11.664263).
 
 Targets: `all` (every figure), one per figure of workflow/figures.yaml (`fig2a`, `fig2b`, `fig3`, `fig4`,
-`fig5`, `fig8`, `figA1`, `figA2`, `figC1`) and its groups (`fig2`).  Every successful run rewrites results/index.html (results/smoke/ at smoke
-scale), which links every figure made so far, and results/comparison.html (Figs. 3 and 4 beside the
-published figures).
+`fig5`, `fig8`, `figA1`, `figA2`, `figC1`, `fig_ablation`) and its groups (`fig2`).  Every successful run rewrites
+results/index.html (results/smoke/ at smoke scale), which links every figure made so far, and
+results/comparison.html (Figs. 3 and 4 beside the published figures).
 
     snakemake --cores 8 fig3                          # the paper's scale
     snakemake --cores 2 fig3 --config scale=smoke     # a few minutes; outputs under results/smoke/
@@ -20,6 +20,9 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+clear_what_dead_runs_left()
 
 
 for _figure in FIGURES:

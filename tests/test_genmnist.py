@@ -83,3 +83,53 @@ def test_learns_the_digits():
     s = run.students[0]
     assert s.test_mse.shape == (200,) and s.val_mse.shape == (10, 200)
     assert s.test_mse.mean() < 0.75 * s.val_mse[0].mean()  # 20 epochs of the paper's 1000
+
+
+def ablation(connectivity="skip", **overrides):
+    """The ablation figure's network at a small size: 10-20-20-784, layered or with the connectome's skips."""
+    skip = connectivity == "skip"
+    return load_params(FIG4, dict(
+        layers=[10, 20, 20, 784], error_layers=[0, 20, 20, 784], eta_fw=[1.0, 0.1, 0.1], eta_IP=[0, 0, 0],
+        eta_PI=[0, 0, 0], activation_slope=[1.0, 1.0, 1.0], fw_connection_mode=connectivity,
+        bw_connection_mode=connectivity, init_realistic_connectivity=skip, eta_fw_conversion="fill_scaled",
+        random_seed=[56789], epochs=6, **overrides))
+
+
+def blocks(student):
+    net = student.net
+    return {(int(a), int(b)): net.W[net.fw_ptr[k]:net.fw_ptr[k + 1]].copy()
+            for k, (a, b) in enumerate(zip(net.fw_post, net.fw_pre))}
+
+
+@pytest.mark.parametrize("connectivity", ["skip", "layered"])
+def test_ablation_removes_a_block_for_good(connectivity):
+    """Until the ablation a run is the unablated run, step for step; after it the block is zero at the end of
+    training though every other block kept learning; nothing else differs."""
+    plain = genmnist.run(ablation(connectivity), progress=False).students[0]
+    cut = genmnist.run(ablation(connectivity, ablate_after_epoch=3), progress=False).students[0]
+    before = [i for i, e in enumerate(cut.val_epochs) if e < 3]
+    np.testing.assert_array_equal(cut.val_mse[before], plain.val_mse[before])
+    assert not np.allclose(cut.val_mse[len(before):], plain.val_mse[len(before):])
+    w_plain, w_cut = blocks(plain), blocks(cut)
+    assert not w_cut[(3, 2)].any() and w_plain[(3, 2)].any()
+    for ab in w_cut:
+        if ab != (3, 2):
+            assert not np.array_equal(w_cut[ab], w_plain[ab]) or ab == (3, 1) and not w_cut[ab].any(), ab
+    assert cut.net.eta_fw[list(w_cut).index((3, 2))] == 0.0
+
+
+def test_ablating_an_earlier_block_and_bad_ablations():
+    s = genmnist.run(ablation("skip", ablate_after_epoch=0, ablate_block=[2, 1]), progress=False).students[0]
+    assert not blocks(s)[(2, 1)].any() and blocks(s)[(3, 2)].any()
+    for overrides, key, allowed in [
+        (dict(ablate_block=[3, 2]), "ablate_block", "only with ablate_after_epoch"),
+        (dict(ablate_after_epoch=6), "ablate_after_epoch", "an epoch before the last"),
+        (dict(ablate_after_epoch=1, ablate_block=[2, 3]), "ablate_block", "0 <= pre < post <= 3"),
+        (dict(ablate_after_epoch=1, ablate_block=[3]), "ablate_block", "0 <= pre < post"),
+    ]:
+        with pytest.raises(ParamsError, match=f"key '{key}'.*{allowed}"):
+            ablation("skip", **overrides)
+    with pytest.raises(ParamsError, match="ablate_block.*a forward block of this network"):
+        genmnist.run(ablation("layered", ablate_after_epoch=1, ablate_block=[3, 1]), progress=False)
+    with pytest.raises(ParamsError, match="ablate_after_epoch.*only in the genMNIST task"):
+        load_params(PARAMS / "Fig3_multilayer_comparison" / "4-2-1" / "ann" / "params.json", dict(ablate_after_epoch=0))

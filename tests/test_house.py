@@ -25,6 +25,7 @@ ALLOWED = {
     "tasks": {"tasks", "models", "networks", "kernels", "params"},
     "io": {"io", "tasks", "models", "networks", "kernels", "params"},
     "report": {"report", "models"},
+    "processes": set(),
 }
 
 

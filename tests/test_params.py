@@ -79,7 +79,7 @@ def test_yaml_file_with_the_same_keys(tmp_path):
 def test_broken_files(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(ParamsError, match="bad.json.*not valid JSON"):
+    with pytest.raises(InputError, match="bad.json.*not valid JSON"):
         load_params(bad)
     with pytest.raises(InputError, match="missing.json: no such parameter file"):
         load_params(tmp_path / "missing.json")

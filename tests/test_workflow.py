@@ -103,6 +103,25 @@ def test_smoke_fig8_estimates_phi_prime(smoke):
         assert list(ds.act.values) == ["tanh", "relu", "logistic"] and ds.attrs["scale"] == "smoke"
 
 
+def test_smoke_ablation_removes_the_block_for_good(smoke):
+    """The ablation figure: before the ablation both networks learn; after it the hierarchical network's output
+    area has no input left (its loss is that of an output at rest, the same for every later validation), while
+    the visual-cortex network keeps its skip path and its loss moves again."""
+    assert_figure_made(smoke, "fig_ablation")
+    with xr.open_dataset(smoke / SMOKE / "fig_ablation" / "fig_ablation.nc") as ds:
+        assert list(ds.connectivity.values) == ["hierarchical", "visual_cortex"] and ds.sizes["seed"] == 2
+        after = ds.val_epoch.values + 1 > ds.attrs["ablate_after_epoch"]
+        v = ds.val_loss
+        assert (v.isel(val_pass=4) < v.isel(val_pass=0)).all()  # learning before the ablation
+        assert (v.isel(val_pass=5) > v.isel(val_pass=4)).all()  # the lesion hurts
+        hier = v.sel(connectivity="hierarchical").values[:, after]
+        np.testing.assert_allclose(hier, hier[:, :1], rtol=1e-12)  # nothing reaches the output any more
+        vc = v.sel(connectivity="visual_cortex").values[:, after]
+        assert (np.diff(vc, axis=1) != 0).all()
+    job = json.loads((smoke / SMOKE / "fig_ablation" / "params" / "visual_cortex" / "group0.json").read_text())
+    assert job["fw_connection_mode"] == "skip" and job["ablate_block"] == [3, 2] and job["activation"] == "logistic"
+
+
 def test_outputs_speak_one_vocabulary(smoke):
     """Every run and figure file: a long_name on every variable and coordinate, UDUNITS units, the same
     dimension names everywhere, and a history that grows with every step that made the file."""

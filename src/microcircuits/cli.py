@@ -1,13 +1,16 @@
 """The ``microcircuits`` command: run a parameter file, check one, or list the parameter keys.
 
-Exit codes: 0 done; 2 bad input (file, key, value or option), with a one-line reason on stderr; 1 any other
-failure.  Outputs appear only when complete.
+Exit codes: 0 done; 2 bad input (file, key, value or option, a run that cannot fit or that diverges), with a
+one-line reason on stderr; 1 any other failure, also in one line (--debug shows the traceback).  Outputs
+appear only when complete: a run that stops, fails or is killed (SIGTERM, SIGINT) leaves no file behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -17,9 +20,16 @@ from .params import SCHEMA, InputError, ParamsError, load_params
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line, like every other error of this command."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="microcircuits", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="microcircuits", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     sim = sub.add_parser("simulate", help="run the experiment of a parameter file and write NetCDF")
     sim.add_argument("params", type=Path, help="reference params.json or project YAML")
@@ -34,26 +44,43 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--threads", type=int, metavar="N",
                      help="threads of the large layered networks (Figs. 4-5), whose step runs two memory streams "
                           "at once (default: Numba's, all cores unless NUMBA_NUM_THREADS says otherwise)")
+    sim.add_argument("--allow-divergence", action="store_true",
+                     help="keep seeds whose state stops being finite, marked in the output (variable `diverged`), "
+                          "instead of stopping with an error and writing nothing")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    chk = sub.add_parser("check", help="validate a parameter file and print the run it describes")
+    chk = sub.add_parser("check", help="run every check `simulate` runs before its first step, and describe the run")
     chk.add_argument("params", type=Path)
+    chk.add_argument("--compare", choices=["bp", "BP"], help="check as for simulate --compare bp")
+    chk.add_argument("--set", metavar="KEY=JSON", action="append", default=[], help="as for simulate")
+    chk.add_argument("--seed", type=int, nargs="+", help="as for simulate")
+    chk.add_argument("--epochs", type=int, help="as for simulate")
+    chk.add_argument("--allow-divergence", action="store_true", help="as for simulate")
+    for p_ in (sim, chk):
+        p_.add_argument("--debug", action="store_true", help="on an error, show the traceback as well")
 
     sub.add_parser("keys", help="print the parameter keys as a Markdown table")
 
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
+    debug = getattr(args, "debug", False)
+    previous = signal.signal(signal.SIGTERM, _terminated) if args.command == "simulate" else None
     try:
         if args.command == "simulate":
             return _simulate(args)
         if args.command == "check":
-            p = load_params(args.params)
+            from .preflight import preflight
+            p = load_params(args.params, _overrides(args))
+            need = preflight(p, compare=bool(args.compare))
             print(f"{args.params}: {p.mc_model} {'-'.join(map(str, p.layers))}, {p.epochs} epochs, "
-                  f"seeds {list(p.random_seed or [])}, input {p.input_signal}: ok")
+                  f"seeds {list(p.random_seed or [])}, input {p.input_signal}, about {need['steps']:,} steps and "
+                  f"{need['bytes'] / 2**20:,.0f} MiB: ok")
             return EXIT_OK
         print(keys_table())
         return EXIT_OK
     except InputError as err:
+        if debug:
+            raise
         print(f"microcircuits: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # the reader went away (microcircuits keys | head): end quietly
@@ -62,6 +89,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("microcircuits: interrupted", file=sys.stderr)
         return EXIT_FAILURE
+    except MemoryError:
+        if debug:
+            raise
+        print("microcircuits: out of memory (the estimate before the run was too low; please report it)", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as err:  # noqa: BLE001  one line for the unexpected too; --debug shows where
+        if debug:
+            raise
+        print(f"microcircuits: internal error: {type(err).__name__}: {' '.join(str(err).split())[:300]} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum, frame):
+    """SIGTERM (a cluster's time limit, `kill`): unwind like Ctrl-C, so that temporary files are removed."""
+    raise KeyboardInterrupt
 
 
 def _overrides(args) -> dict:
@@ -79,6 +125,8 @@ def _overrides(args) -> dict:
         out["random_seed"] = list(args.seed)
     if args.epochs is not None:
         out["epochs"] = args.epochs
+    if args.allow_divergence:
+        out["allow_divergence"] = True
     return out
 
 
@@ -86,25 +134,24 @@ def _simulate(args) -> int:
     """Run the task the parameter file names (input_signal) and write its dataset."""
     from .io.netcdf import write_netcdf
 
-    if args.out.suffix != ".nc":
-        raise InputError(f"--out {args.out}: expected a file name ending in .nc")
-    if args.out.is_dir():
-        raise InputError(f"--out {args.out}: is a directory; expected a file name ending in .nc")
-    if not args.out.parent.is_dir():
-        raise InputError(f"--out {args.out}: the folder {args.out.parent} does not exist (create it first)")
+    check_output_path(args.out)
     p = load_params(args.params, _overrides(args))
+    from .preflight import preflight
+    need = preflight(p, compare=bool(args.compare))
+    check_free_space(args.out, need["bytes"])
     threads = _set_threads(args.threads)
     command = "microcircuits " + " ".join(map(str, args.argv))
     t0 = time.perf_counter()
     from .io import DATASETS
     from .tasks import TASKS
-    if args.compare and p.input_signal != "step":
-        raise ParamsError(p.source, "--compare", args.compare,
-                          f"the comparison with backprop is for the teacher-student task, not input_signal '{p.input_signal}'")
     task = TASKS[p.input_signal]
-    run = (task.run(p, compare=bool(args.compare), progress=not args.quiet) if args.compare
-           else task.run(p, progress=not args.quiet))
-    ds = DATASETS[p.input_signal](run, command=command)
+    from .tasks.protocol import Diverged
+    try:
+        run = (task.run(p, compare=True, progress=not args.quiet) if args.compare
+               else task.run(p, progress=not args.quiet))
+    except Diverged as err:
+        raise InputError(f"{args.params}: {err}; nothing written (--allow-divergence keeps such seeds, marked)") from None
+    ds = mark_divergence(DATASETS[p.input_signal](run, command=command), run)
     ds.attrs["wall_time_s"] = round(time.perf_counter() - t0, 3)
     ds.attrs["threads"] = threads
     for item in args.attr:
@@ -112,10 +159,65 @@ def _simulate(args) -> int:
         if not sep or not key:
             raise ParamsError("--attr", "--attr", item, "expected KEY=VALUE")
         ds.attrs[key] = value
-    write_netcdf(ds, args.out)
+    try:
+        write_netcdf(ds, args.out)
+    except OSError as err:
+        raise InputError(f"--out {args.out}: writing failed: {err.strerror or err} (nothing written)") from None
+    except RuntimeError as err:  # netCDF4 reports a full disk or a lost folder as an HDF error
+        free = shutil.disk_usage(args.out.parent).free if args.out.parent.is_dir() else 0
+        raise InputError(f"--out {args.out}: writing failed ({err}); {free / 2**20:,.0f} MiB free there "
+                         "(nothing written)") from None
     if not args.quiet:
         print(f"wrote {args.out} ({run.steps_simulated:,} steps in {ds.attrs['wall_time_s']:.1f} s)", file=sys.stderr)
     return EXIT_OK
+
+
+def check_output_path(out: Path) -> None:
+    """--out must name a new or old .nc file in an existing, writable folder; stale temporary files of dead
+    runs beside it are removed."""
+    if out.suffix != ".nc":
+        raise InputError(f"--out {out}: expected a file name ending in .nc")
+    if out.is_dir():
+        raise InputError(f"--out {out}: is a directory; expected a file name ending in .nc")
+    for parent in [out.parent, *out.parent.parents]:
+        if parent.exists() and not parent.is_dir():
+            raise InputError(f"--out {out}: {parent} is a file, not a folder")
+    if not out.parent.is_dir():
+        raise InputError(f"--out {out}: the folder {out.parent} does not exist (create it first)")
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: the folder {out.parent} is not writable")
+    from .io.netcdf import remove_stale_temporaries
+    remove_stale_temporaries(out)
+
+
+def check_free_space(out: Path, estimate: int) -> None:
+    """Refuse to start a run whose output cannot fit on the disk (output at most the run's memory estimate)."""
+    free = shutil.disk_usage(out.parent).free
+    need = min(estimate, 2**30) // 4  # outputs keep the records, not the working arrays: a generous quarter
+    if free < need + (16 << 20):
+        raise InputError(f"--out {out}: {free / 2**20:,.0f} MiB free on its disk; the output needs about "
+                         f"{need / 2**20:,.0f} MiB (nothing was run)")
+
+
+def mark_divergence(ds, run):
+    """Add `diverged` (per seed: 1 if the seed's state left the finite range, with --allow-divergence) and
+    blank the angle summaries of diverged seeds, which would otherwise read as numbers (NaN counted as 0°)."""
+    import numpy as np
+
+    marks = [getattr(getattr(s, "circuit", None), "diverged", None) for s in getattr(run, "students", [])]
+    if "seed" not in ds.dims or len(marks) != ds.sizes["seed"]:
+        return ds
+    flag = np.array([m is not None for m in marks], dtype=np.int8)
+    ds["diverged"] = (("seed",), flag, {"long_name": "whether the seed's state left the finite range (kept with "
+                                                     "--allow-divergence; its numbers are not results)",
+                                        "units": "1", "flag_values": np.array([0, 1], dtype=np.int8),
+                                        "flag_meanings": "finite diverged"})
+    if flag.any():
+        ds.attrs["divergence"] = "; ".join(m for m in marks if m)
+        for v in ("angle_dw_bp_mean", "angle_dw_bp_snapshot", "test_loss"):
+            if v in ds:
+                ds[v] = ds[v].where(ds.diverged == 0)
+    return ds
 
 
 def _set_threads(n: int | None) -> int:

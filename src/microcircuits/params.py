@@ -61,10 +61,10 @@ def number(lo: float | None = None, lo_open: bool = False):
     return check
 
 
-def integer(lo: int = 0):
+def integer(lo: int = 0, hi: int | None = None):
     def check(v):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ValueError(f"expected an integer >= {lo}")
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+            raise ValueError(f"expected an integer >= {lo}" + (f" and <= {hi}" if hi is not None else ""))
         return v
     check.kind = "int"
     return check
@@ -97,11 +97,11 @@ def uniform_range(v):
 uniform_range.kind = "range"
 
 
-def int_list(lo: int = 0, min_len: int = 0):
+def int_list(lo: int = 0, min_len: int = 0, hi: int | None = None):
     def check(v):
         if not (isinstance(v, (list, tuple)) and len(v) >= min_len
-                and all(isinstance(x, int) and not isinstance(x, bool) and x >= lo for x in v)):
-            raise ValueError(f"expected a list of at least {min_len} integers >= {lo}")
+                and all(isinstance(x, int) and not isinstance(x, bool) and x >= lo and (hi is None or x <= hi) for x in v)):
+            raise ValueError(f"expected a list of at least {min_len} integers >= {lo}" + (f" and <= {hi}" if hi is not None else ""))
         return tuple(v)
     check.kind = "int_list"
     return check
@@ -198,7 +198,7 @@ class Params:
     lateral_sps_reset: bool = key(boolean, False, "sacramento2018/dPC students: after every step, set the lateral weights to the self-predicting state the current forward (and feedback) weights define, as the reference's set_self_predicting_state computes it (its call after the weight update is commented out; Fig. A2)")
     dPC_linear_students: bool = key(boolean, True, "dPC: students run with linear activations whatever `activation` says, as the reference's init_MC forces them (false: the file's activations; Fig. C1)")
     init_potentials: str = key(choice(("normal", "zero")), "normal", "initial potentials N(0, 1) per seed, or zero (the DMS script)")
-    constructor_seed: int | None = key(integer(0), None, "seed of a network's own generator (BP noise, shuffling); default: the network's seed (the DMS script's networks use 123)")
+    constructor_seed: int | None = key(integer(0, 2**32 - 1), None, "seed of a network's own generator (BP noise, shuffling); default: the network's seed (the DMS script's networks use 123)")
     # time (ms)
     dt: float = key(number(0, lo_open=True), 0.01, "Euler step (ms)")
     Tpres: float = key(number(0, lo_open=True), 0.2, "presentation time per sample (ms)")
@@ -219,7 +219,7 @@ class Params:
     eta_PI: tuple = key(number_list, (), "B_PI rates (sacramento2018, dPC) / decay to identity (errormc)")
     WT_noise: float = key(number(0), 0.0, "half-width of the fixed uniform noise added to the BP transpose")
     # initialisation
-    random_seed: tuple | None = key(int_list(0, 1), doc="student seeds; the teacher seed derives from the first")
+    random_seed: tuple | None = key(int_list(0, 1, 2**32 - 1), doc="student seeds; the teacher seed derives from the first")
     init_in_SPS: bool = key(boolean, True, "sacramento2018/dPC: start in the self-predicting state")
     init_WIP_identity: bool = key(boolean, True, "errormc: W_IP starts at identity + noise")
     init_BPI_identity: bool = key(boolean, True, "errormc: B_PI starts at identity + noise")
@@ -254,7 +254,15 @@ class Params:
     input_signal: str = key(choice(INPUT_SIGNALS), "step", "task")
     dataset_size: int = key(integer(1), 100, "samples per train / validation / test set")
     epochs: int = key(integer(1), 1, "training epochs")
+    ablate_after_epoch: int | None = key(
+        integer(0), None, "genMNIST: after this many training epochs, zero the forward block `ablate_block` and hold it "
+        "at zero (its learning rate 0) for the rest of training (the ablation figure; not in the reference's runner)")
+    ablate_block: tuple | None = key(
+        int_list(0), None, "[post area, pre area] of the forward block `ablate_after_epoch` removes (areas 1..L, "
+        "0 the input; default: the last area's block from the area below it)")
     target_rescale_factor: float | None = key(number(0, lo_open=True), None, "cart-pole force scale")
+    allow_divergence: bool = key(boolean, False, "keep a seed whose state stops being finite (or passes 1e10 in magnitude), marked "
+                                 "as diverged in the output, instead of stopping the run with an error (--allow-divergence)")
     # recording
     rec_per_steps: int = key(integer(1), 2000, "snapshot interval (steps)")
     rec_MSE: bool = key(boolean, True)
@@ -317,6 +325,13 @@ class Params:
     def n_areas(self) -> int:
         """L: number of non-input areas."""
         return len(self.layers) - 1
+
+    @property
+    def ablated_block(self) -> tuple[int, int] | None:
+        """(post area, pre area) of the block the ablation removes, or None without an ablation."""
+        if self.ablate_after_epoch is None:
+            return None
+        return tuple(self.ablate_block) if self.ablate_block is not None else (self.n_areas, self.n_areas - 1)
 
     @property
     def steps_per_sample(self) -> int:
@@ -427,22 +442,123 @@ def _check_consistency(p: Params) -> None:
     for k in ("error_activation_slope_std", "error_activation_offset_std"):
         if getattr(p, k) is not None and not fam.has_error_units:
             raise err(k, f"{p.mc_model} has no error units (errormc has)")
+    _check_ablation(p, err)
     if p.input_signal == "cartpole" and p.target_rescale_factor is None:
         raise err("target_rescale_factor", "cart-pole needs a positive number (the reference uses 76.6)")
 
 
-def load_params(path: str | Path, overrides: Mapping | None = None) -> Params:
-    """Load a reference ``params.json`` or a project YAML file, apply ``overrides`` and validate."""
+def _check_ablation(p: Params, err) -> None:
+    if p.ablate_block is not None:
+        if p.ablate_after_epoch is None:
+            raise err("ablate_block", "only with ablate_after_epoch (the epoch after which the block is removed)")
+        if len(p.ablate_block) != 2 or not 0 <= p.ablate_block[1] < p.ablate_block[0] <= p.n_areas:
+            raise err("ablate_block", f"[post area, pre area] with 0 <= pre < post <= {p.n_areas} (a forward block)")
+    if p.ablate_after_epoch is None:
+        return
+    if p.input_signal != "genMNIST":
+        raise err("ablate_after_epoch", "only in the genMNIST task (input_signal 'genMNIST'); expected null here")
+    if p.ablate_after_epoch >= p.epochs:
+        raise err("ablate_after_epoch", f"an epoch before the last (0..{p.epochs - 1} of epochs {p.epochs})")
+
+
+MAX_FILE_BYTES = 1 << 20  # the reference's files are about 6 kB
+MAX_DEPTH = 4             # a value nests at most this deep (an eta_fw matrix: 2)
+
+
+class _StrictYamlLoader(yaml.SafeLoader):
+    """YAML that stays JSON: no anchors or aliases (an alias bomb expands exponentially), no tags, no dates,
+    no duplicate keys (YAML's loader silently keeps the last)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(f"an alias (*{event.anchor}) at line {event.start_mark.line + 1}; aliases and anchors are not supported")
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise _Refused(f"an anchor (&{event.anchor}) at line {event.start_mark.line + 1}; aliases and anchors are not supported")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise _Refused(f"key {key!r} at line {key_node.start_mark.line + 1}: not a string; keys are names")
+            if key in seen and key != "_comment":
+                raise _Refused(f"key '{key}': appears twice (again at line {key_node.start_mark.line + 1}); each key may appear once")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+for _tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:set",
+             "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs", None):
+    _StrictYamlLoader.add_constructor(_tag, lambda loader, node: (_ for _ in ()).throw(
+        _Refused(f"line {node.start_mark.line + 1}: a value of YAML type {node.tag.rsplit(':', 1)[-1]} ({node.value!r:.40}); "
+                 "only what JSON can say is allowed (strings, numbers, booleans, null, lists, mappings; quote a date)")))
+
+
+class _Refused(Exception):
+    pass
+
+
+def _json_pairs(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out and key != "_comment":  # the reference's files repeat _comment, and only it
+            raise _Refused(f"key '{key}': appears twice (values {_show(out[key])}, then {_show(value)}); each key may appear once")
+        out[key] = value
+    return out
+
+
+def _depth(value, level=0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, Mapping):
+        return max([_depth(v, level + 1) for v in value.values()], default=level + 1)
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value], default=level + 1)
+    return level
+
+
+def read_parameter_file(path: str | Path):
+    """The mapping in a parameter file (JSON, or YAML restricted to what JSON can say), or InputError naming
+    the file and what is wrong with it in one line."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such parameter file" if not path.exists() else f"{path}: not a file")
-    text_ = path.read_text()
     try:
-        data = json.loads(text_) if path.suffix == ".json" else yaml.safe_load(text_)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ParamsError(str(path), "<file>", path.name, f"the file is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from None
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path}: {size:,} bytes; a parameter file may hold at most {MAX_FILE_BYTES:,}")
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot be read ({err.strerror or err})") from None
+    try:
+        text_ = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start})") from None
+    kind = "JSON" if path.suffix == ".json" else "YAML"
+    try:
+        data = (json.loads(text_, object_pairs_hook=_json_pairs) if kind == "JSON"
+                else yaml.load(text_, Loader=_StrictYamlLoader))  # noqa: S506 (a SafeLoader, stricter still)
+    except _Refused as err:
+        raise InputError(f"{path}: {err}") from None
+    except RecursionError:
+        raise InputError(f"{path}: values nested deeper than {MAX_DEPTH} levels; parameters are numbers, names and lists") from None
+    except (json.JSONDecodeError, yaml.YAMLError, ValueError) as exc:
+        detail = " ".join(str(exc).split())
+        raise InputError(f"{path}: not valid {kind}: {detail}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise InputError(f"{path}: values nested deeper than {MAX_DEPTH} levels; parameters are numbers, names and lists")
+    if not isinstance(data, Mapping):
+        shown = "empty" if data is None else f"a {type(data).__name__} ({_show(data)})"
+        raise InputError(f"{path}: the file is {shown}; expected a mapping of keys to values (mc_model, layers, ...)")
+    return data
+
+
+def load_params(path: str | Path, overrides: Mapping | None = None) -> Params:
+    """Load a reference ``params.json`` or a project YAML file, apply ``overrides`` and validate."""
+    data = read_parameter_file(path)
     if overrides:
-        if not isinstance(data, Mapping):
-            data = {}
         data = {**data, **overrides}
     return params_from_mapping(data, source=str(path))

@@ -179,7 +179,7 @@ def multilayer_figure(ds, labels: dict | None = None, colours: dict | None = Non
         fig, ax_loss = plt.subplots(figsize=(7.5, 4))
     for i, m in enumerate(models):
         x = complexity + (i - (len(models) - 1) / 2) * width
-        trained = np.clip(ds.test_loss.sel(model=m, variant="trained").values, LOSS_AXIS_FLOOR, None)
+        trained = np.clip(finite_runs(ds).test_loss.sel(model=m, variant="trained").values, LOSS_AXIS_FLOOR, None)
         untrained = np.nanmedian(ds.test_loss.sel(model=m, variant="untrained").values, axis=-1)
         ax_loss.bar(x, untrained, width=width, color=colour[m], alpha=0.25, zorder=0)
         _boxes(ax_loss, [t[np.isfinite(t)] for t in trained], x, width * 0.8, colour[m])
@@ -210,9 +210,24 @@ def multilayer_figure(ds, labels: dict | None = None, colours: dict | None = Non
     return fig
 
 
+def finite_runs(ds):
+    """The dataset with the losses and angles of diverged seeds (kept with --allow-divergence) set to NaN, so
+    that no figure draws them as numbers."""
+    if "diverged" not in ds:
+        return ds
+    out = ds.copy()
+    for v in ("test_loss", "angle_dw_bp"):
+        if v in out:
+            out[v] = out[v].where(out.diverged != 1)
+    return out
+
+
 def multilayer_summary(ds, labels: dict | None = None) -> pd.DataFrame:
     """Per network and model: median test loss of the trained seeds with its interquartile range, the
-    untrained median (the bar) and the median angle to backprop's updates (seeds and areas pooled)."""
+    untrained median (the bar) and the median angle to backprop's updates (seeds and areas pooled), over the
+    seeds that did not diverge; how many did, where any did."""
+    diverged = ds.diverged if "diverged" in ds else None
+    ds = finite_runs(ds)
     models = [str(m) for m in ds.model.values]
     labels = {**dict(zip(models, map(str, ds.model_label.values if "model_label" in ds.coords else models))),
               **(labels or {})}
@@ -225,6 +240,8 @@ def multilayer_summary(ds, labels: dict | None = None) -> pd.DataFrame:
             rows.append({"net": str(net), "model": labels[m], "test loss (median)": med, "25 %": lo, "75 %": hi,
                          "untrained (median)": np.nanmedian(ds.test_loss.sel(net=net, model=m, variant="untrained").values),
                          "angle [deg] (median)": np.nanmedian(angles) if np.isfinite(angles).any() else np.nan})
+            if diverged is not None and (diverged == 1).any():
+                rows[-1]["diverged seeds"] = int((diverged.sel(net=net, model=m, variant="trained") == 1).sum())
     return pd.DataFrame(rows)
 
 

@@ -4,6 +4,7 @@ simulator's code version and the Numba warm-ups, cluster runtimes, and the index
 import hashlib
 import json
 import re
+import sys
 import importlib.util
 import itertools
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 
 from microcircuits.models import MODELS
+from microcircuits.processes import clear_stale_run_state
 
 REGISTRY = yaml.safe_load(Path(workflow.basedir, "workflow", "figures.yaml").read_text())
 FIGURES = list(REGISTRY["figures"])
@@ -25,6 +27,19 @@ NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"  # names of nets, models, variants, sites: 
 wildcard_constraints:
     group=r"\d+",
     fig="|".join(FIGURES),
+
+
+# ---------------------------------------------------------------------------------------------------------
+# resuming after a crash: one command
+
+
+def clear_what_dead_runs_left():
+    """A Snakemake killed with SIGKILL leaves its lock and temporary job scripts: the next run would stop with
+    LockException.  They go when no process of another run is alive in this folder (the main run only)."""
+    if workflow.is_main_process:
+        said = clear_stale_run_state(Path(".snakemake"))
+        if said:
+            print(said, file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -137,6 +152,11 @@ def seed_groups(section):
     return [seeds[i:i + n] for i in range(0, len(seeds), n)]
 
 
+def groups_pattern(section):
+    """The wildcard pattern of a figure's seed groups: exactly the groups its config makes."""
+    return "|".join(str(i) for i in range(len(seed_groups(section))))
+
+
 def grid(**axes):
     """Every combination of the named values, in order (the last name varies fastest): a figure's jobs."""
     return [dict(zip(axes, combo)) for combo in itertools.product(*axes.values())]
@@ -154,6 +174,40 @@ def job_parameters(compose):
     """What a job-parameter step passes to its script (spread into its params with **, compose taking the
     wildcards): the parameters as the script receives them (`p`) and their fingerprint (`digest`)."""
     return dict(p=lambda w: sealed(compose(w)), digest=lambda w: digest(compose(w)))
+
+
+def check_jobs(figure, jobs):
+    """Validate every job's parameters with the simulator's own checks (the parameters and the task's needs)
+    while the workflow is read, so that a bad value stops the dry run with the config file and key path that
+    holds it, not a running job with a generated file.  jobs: job name -> parameters."""
+    from microcircuits.params import InputError, ParamsError, params_from_mapping
+    from microcircuits.tasks import TASKS
+
+    for name, parameters in jobs.items():
+        try:
+            p = params_from_mapping(parameters, source=f"{figure} job {name}")
+            TASKS[p.input_signal].check(p)
+        except ParamsError as err:
+            where = locate(config[figure], err.key, parameters.get(err.key), (figure,))
+            if where is None:
+                raise WorkflowError(f"config/{figure}.yaml: {figure}: the job {name} gets {err.key}: "
+                                    f"{json.dumps(err.value)}, which is not allowed; {err.allowed}")
+            raise WorkflowError(f"{config_source(list(where))}: {'.'.join(map(str, where))}: {json.dumps(err.value)} "
+                                f"is not allowed; {err.allowed}")
+        except InputError as err:
+            raise WorkflowError(f"config/{figure}.yaml: {figure}: the job {name}: {err}")
+
+
+def locate(node, key, value, path):
+    """The path of the first `key` in a config section that holds `value` (where a job's value came from)."""
+    if isinstance(node, dict):
+        if key in node and (node[key] == value or value is None):
+            return path + (key,)
+        for k, v in node.items():
+            found = locate(v, key, value, path + (k,))
+            if found:
+                return found
+    return None
 
 
 def sealed(parameters):
@@ -275,6 +329,15 @@ def genmnist_params(common, n_rep, n_err, seeds, extra=None):
     if config["fig4"].get("mnist_path"):
         p["mnist_path"] = config["fig4"]["mnist_path"]
     return merged(p, extra or {})
+
+
+def ablation_params(connectivity, seeds):
+    """A job's parameters: Fig. 4's genMNIST parameters, the figure's common ones, the connectivity's, the seeds."""
+    p = merged(config["fig4"]["common"], config["fig_ablation"]["common"], config["fig_ablation"]["connectivities"][connectivity],
+               {"random_seed": list(seeds)})
+    if config["fig4"].get("mnist_path"):
+        p["mnist_path"] = config["fig4"]["mnist_path"]
+    return p
 
 
 def genmnist_runtime(section, epochs):

@@ -40,6 +40,7 @@ additionalProperties: false
 FIG2A_PARAMS = {v: merged(FIG2A["common"], c["params"], {"random_seed": list(FIG2A["seeds"])})
                 for v, c in FIG2A["variants"].items()}  # the reference file's keys and values, per variant
 WARMUPS["cartpole"] = next(iter(FIG2A_PARAMS.values()))
+check_jobs("fig2a", FIG2A_PARAMS)
 
 
 rule fig2a_job_params:

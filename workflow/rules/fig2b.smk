@@ -15,6 +15,7 @@ additionalProperties: false
 
 FIG2B_PARAMS = merged(FIG2B["params"], {"random_seed": list(FIG2B["seeds"])})
 WARMUPS["dms"] = FIG2B_PARAMS
+check_jobs("fig2b", {"dms": FIG2B_PARAMS})
 
 
 rule fig2b_job_params:

@@ -43,16 +43,18 @@ properties:
 required: [nets, models, seeds, seeds_per_job, epochs, compare_bp, record_snapshots, common, model_settings, learning_rates]
 additionalProperties: false
 """))
-FIG3_WILDCARDS = dict(net="|".join(map(re.escape, FIG3["nets"])), model="|".join(MODELS),
-                      variant="|".join(FIG3_VARIANTS))
+FIG3_WILDCARDS = dict(net="|".join(map(re.escape, FIG3["nets"])), model="|".join(FIG3["models"]),
+                      variant="|".join(FIG3_VARIANTS), group=groups_pattern(FIG3))
 
 
 FIG3_JOBS = grid(net=list(FIG3["nets"]), model=FIG3["models"], variant=FIG3_VARIANTS,
                  group=range(len(seed_groups(FIG3))))
 FIG3_RUN = "fig3/runs/{net}/{model}/{variant}/group{group}"
+check_jobs("fig3", {"{net}/{model}/{variant}/group{group}".format(**j): teacher_student_job("fig3", SimpleNamespace(**j))
+                    for j in FIG3_JOBS})
 # what the aggregation keeps of each run, and the task complexity of each network (Fig. 3 and its kin)
 FIG3_KEEP = {"test_mse": "test_mse", "test_loss": "test_loss", "angle_dw_bp_mean": "angle_dw_bp",
-             "angle_dw_bp_snapshot": "angle_dw_bp_snapshot", "val_loss": "val_mse"}
+             "angle_dw_bp_snapshot": "angle_dw_bp_snapshot", "val_loss": "val_mse", "diverged": "diverged"}
 FIG3_COMPLEXITY = ["task complexity: number of areas after the input", {n: len(s) - 1 for n, s in FIG3["nets"].items()}]
 
 

@@ -5,7 +5,11 @@ runs are aggregated on (net, model, variant, seed) exactly as Fig. 3's."""
 
 KIN_RUN = "{fig}/runs/{net}/{model}/{variant}/group{group}"
 KIN_WILDCARDS = dict(fig="|".join(FIG3_KIN) or "(?!)", net="|".join(map(re.escape, config["fig3"]["nets"])),
-                     model=NAME, variant="trained|untrained", group=r"\d+")
+                     model="|".join(sorted({m for section in FIG3_KIN.values() for m in section["models"]})) or "(?!)",
+                     variant="trained|untrained", group=groups_pattern(config["fig3"]))
+for _fig in FIG3_KIN:
+    check_jobs(_fig, {"{net}/{model}/{variant}/group{group}".format(**c): kin_job(_fig, SimpleNamespace(**c))
+                      for c in kin_cells(_fig) if "reuse" not in config[_fig]["models"][c["model"]]})
 
 
 rule kin_job_params:

@@ -35,6 +35,10 @@ GENMNIST_KEEP = {"test_mse": "test_mse", "test_loss": "test_loss", "val_loss": "
 WARMUPS["genmnist"] = genmnist_params(FIG4["common"], 50, 100, [0])
 FIG4_JOBS = grid(n_rep=FIG4["n_rep"], n_err=FIG4["n_err"], group=range(len(seed_groups(FIG4))))
 FIG4_RUN = f"{RESULTS}/fig4/runs/R{{n_rep}}_E{{n_err}}/group{{group}}.nc"
+FIG4_WILDCARDS = dict(n_rep="|".join(map(str, FIG4["n_rep"])), n_err="|".join(map(str, FIG4["n_err"])),
+                      group=groups_pattern(FIG4))
+check_jobs("fig4", {"R{n_rep}_E{n_err}/group{group}".format(**j):
+                    genmnist_params(FIG4["common"], j["n_rep"], j["n_err"], seed_groups(FIG4)[j["group"]]) for j in FIG4_JOBS})
 
 
 rule fig4_job_params:
@@ -46,8 +50,7 @@ rule fig4_job_params:
     log:
         f"{LOGS}/fig4/params/R{{n_rep}}_E{{n_err}}/group{{group}}.log",
     wildcard_constraints:
-        n_rep=r"\d+",
-        n_err=r"\d+",
+        **FIG4_WILDCARDS,
     localrule: True
     conda:
         "../../envs/microcircuits.yaml"
@@ -69,8 +72,7 @@ rule fig4_simulate:
     benchmark:
         f"{RESULTS}/benchmarks/fig4/runs/R{{n_rep}}_E{{n_err}}/group{{group}}.tsv"
     wildcard_constraints:
-        n_rep=r"\d+",
-        n_err=r"\d+",
+        **FIG4_WILDCARDS,
     threads: FIG4["threads_per_job"]
     resources:
         runtime=genmnist_runtime(FIG4, FIG4["common"]["epochs"]),

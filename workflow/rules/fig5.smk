@@ -47,6 +47,10 @@ FIG5_PARAMS = lambda site, sigma, group: {
     k: v for k, v in genmnist_params(FIG4["common"], FIG5["n_rep"], FIG5["n_err"], seed_groups(FIG5)[int(group)],
                                      merged(FIG5["extra"], {key: float(sigma) for key in FIG5["sites"][site]})).items()
     if k not in FIG5.get("omit", [])}
+FIG5_WILDCARDS = dict(site="|".join(FIG5["sites"]), sigma="|".join(re.escape(str(s)) for s in FIG5["sigmas"]),
+                      group=groups_pattern(FIG5))
+check_jobs("fig5", {"{site}/sigma{sigma}/group{group}".format(**j): FIG5_PARAMS(j["site"], j["sigma"], j["group"])
+                    for j in FIG5_JOBS})
 
 
 rule fig5_job_params:
@@ -58,8 +62,7 @@ rule fig5_job_params:
     log:
         f"{LOGS}/fig5/params/{{site}}/sigma{{sigma}}/group{{group}}.log",
     wildcard_constraints:
-        site="|".join(FIG5["sites"]),
-        sigma=r"[0-9]+(\.[0-9]+)?",
+        **FIG5_WILDCARDS,
     localrule: True
     conda:
         "../../envs/microcircuits.yaml"
@@ -81,8 +84,7 @@ rule fig5_simulate:
     benchmark:
         f"{RESULTS}/benchmarks/{FIG5_RUN}.tsv"
     wildcard_constraints:
-        site="|".join(FIG5["sites"]),
-        sigma=r"[0-9]+(\.[0-9]+)?",
+        **FIG5_WILDCARDS,
     threads: FIG5["threads_per_job"]
     resources:
         runtime=genmnist_runtime(FIG5, FIG4["common"]["epochs"]),

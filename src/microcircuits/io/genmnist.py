@@ -67,6 +67,10 @@ def genmnist_dataset(run, command: str | None = None) -> xr.Dataset:
         "err_spread": to_attr([p.error_activation_slope_std, p.error_activation_offset_std]),
         "data_source": run.digits.source, "epochs": p.epochs, "steps_per_sample": T,
         "params_source": p.source,
+        **({"ablate_after_epoch": p.ablate_after_epoch, "ablated_block": to_attr(list(p.ablated_block)),
+            "ablation": f"forward block (post area {p.ablated_block[0]}, pre area {p.ablated_block[1]}) set to zero "
+                        f"and frozen after training epoch {p.ablate_after_epoch}"}
+           if p.ablated_block is not None else {}),
         **provenance_attrs(params_json, command),
     }
     return xr.Dataset(data_vars=data, coords=coords, attrs=attrs)

@@ -169,6 +169,28 @@ def encoding_for(ds: xr.Dataset) -> dict:
     return enc
 
 
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove ``<path>.tmp-<pid>`` files whose process is gone (a run killed with SIGKILL leaves one)."""
+    path = Path(path)
+    removed = []
+    for tmp in path.parent.glob(f"{path.name}.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     """Write atomically: to ``<path>.tmp-<pid>`` first, renamed to ``path`` only once complete."""
     path = Path(path)

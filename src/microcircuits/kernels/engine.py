@@ -10,6 +10,7 @@ import math
 from collections import namedtuple
 
 import numpy as np
+from numba import literal_unroll
 from numba.core import errors
 from numba.extending import overload
 
@@ -157,6 +158,31 @@ def run_phase(net, st, rec, X, Y, inject, synapse, learn_w, learn_lat, store_dw,
         if mse_out.shape[0] > 0:
             mse_out[n] = mse(net, st, Y, n)
     settle(net, st)  # outside a phase, W and B are the separate passes' (nothing pending)
+
+
+# What a divergence check looks at, in this order (runaway's result - 1 indexes it)
+RUNAWAY_FIELDS = ("u", "uI", "rates", "vapi", "W", "B", "WIP", "BPI")
+
+
+@jit
+def _first_beyond(x, limit):
+    for i in range(x.shape[0]):
+        if not abs(x[i]) <= limit:  # NaN compares false
+            return i
+    return -1
+
+
+@jit
+def runaway(net, st, limit):
+    """0 if every voltage, rate and weight is finite and at most ``limit`` in magnitude; else 1 + the index in
+    RUNAWAY_FIELDS of the first array that is not (one pass over memory: cheap beside a phase of steps)."""
+    net, st = borrowed(net), borrowed(st)
+    k = 0
+    for a in literal_unroll((st.u, st.uI, st.rates, st.vapi, net.W, net.B, net.WIP, net.BPI)):
+        k += 1
+        if _first_beyond(a, limit) >= 0:
+            return k
+    return 0
 
 
 @jit

@@ -39,4 +39,6 @@ def build(p: Params, seed: int, teacher: bool = False, mutable: dict | None = No
     sizes = Sizes(seed=seed, teacher=teacher, layers=layers, error_layers=error_layers,
                   fw_mode=state.get("fw_connection_mode", p.fw_connection_mode),
                   bw_mode=state.get("bw_connection_mode", p.bw_connection_mode))
-    return fam.build(p, sizes)
+    c = fam.build(p, sizes)
+    c.allow_divergence = p.allow_divergence and not teacher
+    return c

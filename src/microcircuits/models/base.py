@@ -65,6 +65,8 @@ class Circuit:
     err_lookahead: list | None = None
     rng: np.random.RandomState | None = field(default=None, repr=False)
     eta_fw_matrix: np.ndarray | None = None
+    allow_divergence: bool = False  # a run that diverges goes on, marked (diverged says where), instead of stopping
+    diverged: str | None = None
 
     @property
     def n_areas(self) -> int:

@@ -120,11 +120,16 @@ def total_steps(p: Params, n_seeds: int) -> int:
     return n_seeds * per_student + p.settling_steps + 3 * ds * T + steps_per_test(p)
 
 
-def run(p: Params, seeds=None, progress: bool = True) -> CartpoleRun:
-    seeds = student_seeds(p, seeds)
+def check(p: Params) -> None:
+    """What this task needs of a parameter set beyond the parameters' own checks."""
     if p.input_signal != "cartpole" or not MODELS[p.mc_model].has_error_units or p.layers[0] != 4 or p.layers[-1] != 1:
         raise ParamsError(p.source, "input_signal", p.input_signal,
                           "the cart-pole task needs input_signal 'cartpole', an errormc student, 4 inputs and 1 output")
+
+
+def run(p: Params, seeds=None, progress: bool = True) -> CartpoleRun:
+    seeds = student_seeds(p, seeds)
+    check(p)
     T, ds = p.steps_per_sample, p.dataset_size
     mutable: dict = {}
     students = [build(p, s, mutable=mutable) for s in seeds]

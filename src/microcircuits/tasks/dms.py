@@ -70,10 +70,15 @@ def total_steps(p: Params, trials: dict, n_seeds: int) -> int:
     return n_seeds * (p.epochs * (steps(trials["validation"]) + steps(trials["train"])) + steps(trials["test"]))
 
 
-def run(p: Params, seeds=None, progress: bool = True) -> DMSRun:
-    seeds = student_seeds(p, seeds)
+def check(p: Params) -> None:
+    """What this task needs of a parameter set beyond the parameters' own checks."""
     if p.input_signal != "dms" or p.layers[0] != 1 or p.layers[-1] != 1:
         raise ParamsError(p.source, "input_signal", p.input_signal, "the DMS task needs input_signal 'dms', 1 input and 1 output")
+
+
+def run(p: Params, seeds=None, progress: bool = True) -> DMSRun:
+    seeds = student_seeds(p, seeds)
+    check(p)
     trials = {k: make_trials(p.dataset_size, s) for k, s in TRIAL_SEEDS.items()}
     bar = Progress(total_steps(p, trials, len(seeds)), f"DMS {'-'.join(map(str, p.layers))}", progress)
     students = [train_student(p, build(p, s), trials, bar) for s in seeds]

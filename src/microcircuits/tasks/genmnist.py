@@ -98,6 +98,28 @@ def _read_mnist(folder: Path, where: str):
     return out["images"].reshape(-1, 28, 28), out["labels"]
 
 
+def ablated_block_index(p: Params, net) -> int:
+    """Index of the forward block ``p.ablated_block`` among the network's blocks (an error if it has none)."""
+    post, pre = p.ablated_block
+    hits = np.flatnonzero((net.fw_post == post) & (net.fw_pre == pre))
+    if len(hits) == 0:
+        have = ", ".join(f"[{a}, {b}]" for a, b in zip(net.fw_post, net.fw_pre))
+        raise ParamsError(p.source, "ablate_block", [post, pre], f"a forward block of this network: {have}")
+    return int(hits[0])
+
+
+def ablate(sim: Sim, k: int) -> None:
+    """Remove forward block k for good: its weights become zero and its learning rate zero, so no update
+    brings it back (a lesion, not a reset).  In BP mode its feedback mirror is rebuilt from the zeros at the
+    next plastic step and keeps only its fixed noise, as the reference's rebuild from the ablated matrix would."""
+    net = sim.net
+    net.W[net.fw_ptr[k]:net.fw_ptr[k + 1]] = 0.0
+    eta = net.eta_fw.copy()
+    eta[k] = 0.0
+    sim.net = net._replace(eta_fw=eta)
+    sim.knet = sim.view()
+
+
 @dataclass
 class GenMNISTStudent:
     seed: int
@@ -124,8 +146,8 @@ def total_steps(p: Params, n_seeds: int) -> int:
     return n_seeds * (p.settling_steps + (p.epochs + n_validations(p.epochs) + 1) * 10 * T)
 
 
-def run(p: Params, seeds=None, progress: bool = True) -> GenMNISTRun:
-    seeds = student_seeds(p, seeds)
+def check(p: Params) -> None:
+    """What this task needs of a parameter set beyond the parameters' own checks."""
     if p.input_signal != "genMNIST" or not MODELS[p.mc_model].has_error_units:
         raise ParamsError(p.source, "input_signal", p.input_signal, "the genMNIST task runs errormc students with input_signal 'genMNIST'")
     if p.layers[0] != 10 or p.layers[-1] != 784:
@@ -133,12 +155,22 @@ def run(p: Params, seeds=None, progress: bool = True) -> GenMNISTRun:
     if p.settling_steps > 10 * p.steps_per_sample:
         raise ParamsError(p.source, "settling_time", p.settling_time,
                           f"at most the ten digits' {10 * p.steps_per_sample} steps (the reference asserts)")
+    if p.mnist_path is not None:
+        load_digits(p.mnist_path, p.source)
+
+
+def run(p: Params, seeds=None, progress: bool = True) -> GenMNISTRun:
+    seeds = student_seeds(p, seeds)
+    check(p)
     digits = load_digits(p.mnist_path, p.source)
+    circuits = [build(p, s) for s in seeds]
+    if p.ablated_block is not None:
+        ablated_block_index(p, Sim.of(circuits[0]).net)  # refuse a block this connectivity lacks before any step
     T = p.steps_per_sample
     X = np.repeat(np.eye(10)[digits.labels], T, axis=0)
     Y = np.repeat(digits.images, T, axis=0)
     bar = Progress(total_steps(p, len(seeds)), f"genMNIST {'-'.join(map(str, p.layers))} (n_E {p.error_layers[1]})", progress)
-    students = [train_student(p, build(p, s), X, Y, bar) for s in seeds]
+    students = [train_student(p, c, X, Y, bar) for c in circuits]
     bar.close()
     return GenMNISTRun(params=p, seeds=seeds, digits=digits, students=students, steps_simulated=total_steps(p, len(seeds)))
 
@@ -150,7 +182,14 @@ def train_student(p: Params, c: Circuit, X: np.ndarray, Y: np.ndarray, bar: Prog
     recorded = p.settling_steps + (E + n_val + 1) * 10 * T
     rec = make_recorder(sim.net, recorded // p.rec_per_steps + 1, p.rec_per_steps, snapshot_fields(p, c.model, False))
     take_initial_snapshot(sim, rec)
-    done = train_epochs(p, sim, rec, (X, Y), (X, Y), bar, shuffle=False)  # the same ten digits, never shuffled
+
+    def after_epoch(epoch: int) -> None:  # epoch -1: settling
+        if epoch + 1 == p.ablate_after_epoch:
+            ablate(sim, ablated_block_index(p, sim.net))
+
+    hook = p.ablate_after_epoch is not None
+    done = train_epochs(p, sim, rec, (X, Y), (X, Y), bar, shuffle=False,  # the same ten digits, never shuffled
+                        after_settling=(lambda: after_epoch(-1)) if hook else None, after_epoch=after_epoch if hook else None)
     test_mse = np.zeros(10 * T)
     reconstructions = np.zeros((10, Y.shape[1]))
     out = slice(sim.net.area_off[sim.net.n_areas], sim.net.area_off[sim.net.n_areas + 1])

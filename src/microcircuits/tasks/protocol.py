@@ -10,14 +10,19 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from ..kernels.engine import NO_TEACHER_RECORD, Recorder, run_phase, snapshot
+from ..kernels.engine import NO_TEACHER_RECORD, RUNAWAY_FIELDS, Recorder, run_phase, runaway, snapshot
 from ..kernels.structs import Network, State, kernel_network, kernel_state
 from ..models import MODELS, Circuit
 from ..models.records import to_kernel
-from ..params import Params, ParamsError
+from ..params import InputError, Params, ParamsError
 
 PHASES = ("init", "settle", "train", "validation", "test")
+# A run has diverged once a voltage, rate or weight is not finite or beyond this magnitude.  The paper's
+# networks stay within |x| < 1e3 (voltages of a few units, weights of order one): 1e10 leaves seven orders of
+# magnitude, and every network that got there went on to overflow.
+RUNAWAY_LIMIT = 1e10
 PHASE_ID = {name: i for i, name in enumerate(PHASES)}
+PHASE_WORDS = {"settle": "settling", "train": "training"}
 EMPTY1 = np.zeros(0)
 LEARN = dict(synapse=True, learn_w=True, learn_lat=True)
 
@@ -48,13 +53,29 @@ def n_validations(epochs: int) -> int:
     return sum(validates_after(e, epochs) for e in range(epochs))
 
 
+class Diverged(InputError):
+    """A run whose state left the finite range (RUNAWAY_LIMIT): an error of the parameters that caused it."""
+
+    def __init__(self, seed, phase: str, step: int, variable: str):
+        self.seed, self.phase_name, self.step, self.variable = seed, phase, step, variable
+        Exception.__init__(self, self.describe())
+
+    def describe(self) -> str:
+        if self.phase_name == "init":
+            return f"seed {self.seed}: its initial {self.variable} is not finite or beyond {RUNAWAY_LIMIT:g} in magnitude"
+        return (f"seed {self.seed} diverged in the {PHASE_WORDS.get(self.phase_name, self.phase_name)} phase by step {self.step:,}: {self.variable} is not "
+                f"finite or beyond {RUNAWAY_LIMIT:g} in magnitude")
+
+
 class Sim:
-    """A network ready to run: the Python-side records and the kernel's views of the same arrays."""
+    """A network ready to run: the Python-side records and the kernel's views of the same arrays, and how many
+    steps it has taken (for the divergence check)."""
 
     def __init__(self, net: Network, st: State, kernel: str, circuit: Circuit | None = None):
         self.net, self.st, self.circuit, self.kernel = net, st, circuit, kernel
         self.knet, self.kst = kernel_network(net, kernel), kernel_state(st)
         self.n_out = int(net.rep_off[-1] - net.rep_off[-2])
+        self.steps = 0
 
     @classmethod
     def of(cls, circuit: Circuit) -> "Sim":
@@ -69,7 +90,9 @@ class Sim:
         """An independent copy of the network and its state."""
         net = self.net._replace(**{k: v.copy() for k, v in self.net._asdict().items() if isinstance(v, np.ndarray)})
         st = self.st._replace(**{k: v.copy() for k, v in self.st._asdict().items()})
-        return Sim(net, st, self.kernel, self.circuit)
+        twin = Sim(net, st, self.kernel, self.circuit)
+        twin.steps = self.steps
+        return twin
 
 
 def snapshot_fields(p: Params, model: str, compare: bool) -> set[str]:
@@ -118,6 +141,23 @@ def phase(sim: Sim, rec, X, Y=None, *, inject=False, synapse=False, learn_w=Fals
     tout = teacher_out if teacher_out is not None else np.zeros((0, sim.n_out))
     run_phase(sim.knet, sim.kst, rec, np.ascontiguousarray(X, dtype=float), Yk, inject, synapse,
               learn_w, learn_lat, store_dw, record, PHASE_ID[name], mse_out, tout, teacher_kind)
+    sim.steps += len(X)
+    check_divergence(sim, name)
+
+
+def check_divergence(sim: Sim, name: str) -> None:
+    """Stop a run whose state has run away (Diverged), or, if its circuit allows divergence, mark it once and
+    go on (its numbers are then NaN or meaningless, and the output says so)."""
+    c = sim.circuit
+    if c is not None and c.diverged is not None:
+        return
+    bad = runaway(sim.knet, sim.kst, RUNAWAY_LIMIT)
+    if not bad:
+        return
+    err = Diverged(c.seed if c is not None else "teacher", name, sim.steps, RUNAWAY_FIELDS[bad - 1])
+    if c is None or not c.allow_divergence:
+        raise err
+    c.diverged = err.describe()
 
 
 def teacher_pass(sim: Sim, X: dict, settle: int, kind: int) -> dict:
@@ -169,6 +209,7 @@ def train_epochs(p: Params, sim: Sim, rec, train, validation, bar: "Progress", s
     before its own shuffle, as the reference does (docs/models.md §9, quirk 8)."""
     T, E, L = p.steps_per_sample, p.epochs, p.n_areas
     (train_x, train_y), (val_x, val_y) = train, validation
+    check_divergence(sim, "init")
     phase(sim, rec, train_x[:p.settling_steps], name="settle")
     bar.advance(p.settling_steps)
     if after_settling:

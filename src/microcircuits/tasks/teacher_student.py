@@ -70,11 +70,19 @@ def total_steps(p: Params, n_seeds: int, compare: bool) -> int:
     return n_seeds * (per_seed + replay_steps) + p.settling_steps + 3 * ds * T
 
 
+def check(p: Params) -> None:
+    """What this task needs of a parameter set beyond the parameters' own checks."""
+    if p.input_signal != "step":
+        raise ParamsError(p.source, "input_signal", p.input_signal, "this task runs 'step' inputs")
+    teacher = p.teacher_layers or p.layers
+    if teacher[0] != p.layers[0] or teacher[-1] != p.layers[-1]:
+        raise ParamsError(p.source, "teacher_layers", p.teacher_layers, "input and output sizes must match 'layers'")
+
+
 def run(p: Params, seeds=None, compare: bool = False, progress: bool = True) -> TeacherStudentRun:
     """Run the teacher-student task for every seed of ``p`` (or ``seeds``), as ``runner.py --task fw_only``."""
     seeds = student_seeds(p, seeds)
-    if p.input_signal != "step":
-        raise ParamsError(p.source, "input_signal", p.input_signal, "this task runs 'step' inputs")
+    check(p)
     T, ds, _L = p.steps_per_sample, p.dataset_size, p.n_areas
     mutable: dict = {}
     students = [build(p, s, mutable=mutable) for s in seeds]

@@ -1,0 +1,88 @@
+"""Everything a run is checked for before its first step, by `microcircuits check` and `simulate` alike:
+the parameters (already validated by Params), the task's own needs, and whether the run fits this machine,
+in memory and in steps."""
+
+from __future__ import annotations
+
+import os
+
+from .params import InputError, Params, ParamsError
+from .tasks import TASKS
+from .tasks.protocol import n_validations, student_seeds
+
+MAX_STEPS = 10**11  # a hundred billion steps: about a year of one core at the fastest step here
+
+
+def preflight(p: Params, compare: bool = False) -> dict:
+    """Check ``p`` for a run (its seeds, the task, the comparison, the memory and the length) and return the
+    estimates: steps and bytes.  Raises InputError (one line) for anything the run would fail on."""
+    seeds = student_seeds(p)
+    TASKS[p.input_signal].check(p)
+    if compare and p.input_signal != "step":
+        raise ParamsError(p.source, "--compare", "bp",
+                          f"the comparison with backprop is for the teacher-student task, not input_signal '{p.input_signal}'")
+    steps = total_steps(p, len(seeds), compare)
+    if steps > MAX_STEPS:
+        raise InputError(f"{p.source}: epochs {p.epochs}, dataset_size {p.dataset_size} and Tpres/dt {p.Tpres}/{p.dt} make "
+                         f"{steps:.3g} steps; at most {MAX_STEPS:.0e} are run")
+    need = memory_estimate(p, len(seeds), compare)
+    have = available_memory()
+    if have is not None and need > have:
+        raise InputError(f"{p.source}: layers {list(p.layers)}, dataset_size {p.dataset_size}, Tpres/dt {p.Tpres}/{p.dt}, "
+                         f"epochs {p.epochs}, rec_per_steps {p.rec_per_steps} and {len(seeds)} seeds need about "
+                         f"{_gib(need)} of memory; {_gib(have)} is available")
+    return {"steps": steps, "bytes": need}
+
+
+def total_steps(p: Params, n_seeds: int, compare: bool) -> int:
+    """Steps the run takes (the tasks' own counts, from the parameters alone)."""
+    T = p.steps_per_sample
+    per_pass = (10 if p.input_signal == "genMNIST" else p.dataset_size) * T
+    per_seed = p.settling_steps + (p.epochs + n_validations_bound(p.epochs) + 1) * per_pass
+    return n_seeds * per_seed * (2 if compare else 1) + 3 * per_pass
+
+
+def n_validations_bound(epochs: int) -> int:
+    return n_validations(epochs) if epochs < 10**7 else 10  # the schedule validates at most 10 times (or each epoch if 1)
+
+
+def memory_estimate(p: Params, n_seeds: int, compare: bool) -> int:
+    """Bytes of the largest arrays a run allocates: weights and their updates, inputs and targets of every
+    split, per-step error records and weight snapshots, for every seed (students are kept to the end)."""
+    sizes = list(p.layers)
+    n = sum(sizes)
+    if p.fw_connection_mode == "skip":
+        weights = sum(a * b for i, a in enumerate(sizes) for b in sizes[:i])
+    else:
+        weights = sum(a * b for a, b in zip(sizes[1:], sizes[:-1]))
+    errors = list(p.error_layers or sizes)
+    lateral = sum(a * b for a, b in zip(sizes[1:], errors[1:]))
+    per_network = 8 * (6 * weights + 4 * lateral + 30 * n)
+    T = p.steps_per_sample
+    per_pass = (10 if p.input_signal == "genMNIST" else p.dataset_size) * T
+    data = 8 * 3 * per_pass * (sizes[0] + 2 * sizes[-1])
+    records = 8 * per_pass * (n_validations_bound(p.epochs) + 2)
+    recorded = p.settling_steps + (p.epochs + n_validations_bound(p.epochs) + 1) * per_pass
+    snapshots = recorded // p.rec_per_steps + 1
+    snapshot_size = (weights + 2 * lateral if (compare or p.rec_WPP) else 0) + 3 * n
+    per_seed = per_network + records + 8 * snapshots * snapshot_size
+    return int(data + per_network + n_seeds * per_seed)
+
+
+def available_memory() -> int | None:
+    """MemAvailable of /proc/meminfo (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
