@@ -16,10 +16,10 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
-
-
 include: "workflow/rules/common.smk"
+
+
+configfile: readable_yaml("config/config.yaml")
 
 
 clear_what_dead_runs_left()
@@ -27,13 +27,13 @@ clear_what_dead_runs_left()
 
 for _figure in FIGURES:
 
-    configfile: f"config/{_figure}.yaml"
+    configfile: readable_yaml(f"config/{_figure}.yaml")
 
 
 check_scale(config)
 if config["scale"] != "paper":  # a scale is an overlay of the figures' settings (config/scales/)
 
-    configfile: f"config/scales/{config['scale']}.yaml"
+    configfile: readable_yaml(f"config/scales/{config['scale']}.yaml")
 
 
 type_command_line(config)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,9 @@ import pytest
 from microcircuits.params import load_params
 
 REFERENCE = Path(__file__).parent / "data" / "reference"
+# where test_hardening.py counts what it tried and what held (one folder per session: the controller's pid)
+_SESSION = str(os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid())
+HARDENING_COUNTS = Path(tempfile.gettempdir()) / f"microcircuits-hardening-{_SESSION}"
 PARAMS = REFERENCE / "params"
 FIG3 = PARAMS / "Fig3_multilayer_comparison"
 
@@ -29,3 +34,22 @@ def small(net: str, model: str, **overrides):
 @pytest.fixture(scope="session")
 def checkpoints() -> dict:
     return json.loads((REFERENCE / "checkpoints.json").read_text())
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The hardening suite's counts per category: tried and held."""
+    if not HARDENING_COUNTS.is_dir():
+        return
+    totals: dict = {}
+    for f in sorted(HARDENING_COUNTS.glob("*.jsonl")):
+        category = f.name.rsplit(".", 2)[0]
+        for line in f.read_text().splitlines():
+            entry = json.loads(line)
+            tried, held = totals.get(category, (0, 0))
+            totals[category] = (tried + entry["tried"], held + entry["held"])
+        f.unlink()
+    HARDENING_COUNTS.rmdir()
+    if totals:
+        terminalreporter.section("hardening: tried / held")
+        for category, (tried, held) in sorted(totals.items()):
+            terminalreporter.write_line(f"{category:28s} {tried:5d} / {held:5d}")

@@ -130,11 +130,23 @@ def _overrides(args) -> dict:
     return out
 
 
+def _extra_attributes(items: list[str]) -> dict[str, str]:
+    """--attr KEY=VALUE pairs, checked before the run rather than after hours of it."""
+    attrs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ParamsError("--attr", "--attr", item, "expected KEY=VALUE")
+        attrs[key] = value
+    return attrs
+
+
 def _simulate(args) -> int:
     """Run the task the parameter file names (input_signal) and write its dataset."""
     from .io.netcdf import write_netcdf
 
     check_output_path(args.out)
+    attrs = _extra_attributes(args.attr)
     p = load_params(args.params, _overrides(args))
     from .preflight import preflight
     need = preflight(p, compare=bool(args.compare))
@@ -154,11 +166,7 @@ def _simulate(args) -> int:
     ds = mark_divergence(DATASETS[p.input_signal](run, command=command), run)
     ds.attrs["wall_time_s"] = round(time.perf_counter() - t0, 3)
     ds.attrs["threads"] = threads
-    for item in args.attr:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ParamsError("--attr", "--attr", item, "expected KEY=VALUE")
-        ds.attrs[key] = value
+    ds.attrs.update(attrs)
     try:
         write_netcdf(ds, args.out)
     except OSError as err:

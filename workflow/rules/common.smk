@@ -49,6 +49,22 @@ def clear_what_dead_runs_left():
 SCHEMA = yaml.safe_load(Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml").read_text())
 
 
+def readable_yaml(path):
+    """`path` once it is known to be a YAML mapping: Snakemake's own message for a syntax error does not say
+    which of the config files has it."""
+    try:
+        data = yaml.safe_load(Path(workflow.basedir, path).read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise WorkflowError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise WorkflowError(f"{path}: {where}not valid YAML ({getattr(e, 'problem', None) or e})") from None
+    if not isinstance(data, dict):
+        raise WorkflowError(f"{path}: expected a mapping of settings, found {type(data).__name__}")
+    return path
+
+
 def _typed(value):
     """A value of --config typed as YAML would type it: Snakemake parses a nested value (`fig3={...}`) with
     YAML's BaseLoader, which leaves every number, boolean and null of it a string."""
@@ -183,6 +199,10 @@ def check_jobs(figure, jobs):
     from microcircuits.params import InputError, ParamsError, params_from_mapping
     from microcircuits.tasks import TASKS
 
+    stray = locate(config[figure], "random_seed", None, (figure,))
+    if stray is not None:
+        raise WorkflowError(f"{config_source(list(stray))}: {'.'.join(map(str, stray))}: the seeds of a figure's jobs are "
+                            f"its `seeds` (grouped by `seeds_per_job`); remove this key")
     for name, parameters in jobs.items():
         try:
             p = params_from_mapping(parameters, source=f"{figure} job {name}")
