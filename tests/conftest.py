@@ -12,9 +12,11 @@ import pytest
 from microcircuits.params import load_params
 
 REFERENCE = Path(__file__).parent / "data" / "reference"
-# where test_hardening.py counts what it tried and what held (one folder per session: the controller's pid)
-_SESSION = str(os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid())
-HARDENING_COUNTS = Path(tempfile.gettempdir()) / f"microcircuits-hardening-{_SESSION}"
+# where test_hardening.py counts what it tried and what held: one folder per session, named by the controlling
+# process, which passes it to its xdist workers through the environment they inherit
+if not os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["MICROCIRCUITS_HARDENING_COUNTS"] = str(Path(tempfile.gettempdir()) / f"microcircuits-hardening-{os.getpid()}")
+HARDENING_COUNTS = Path(os.environ["MICROCIRCUITS_HARDENING_COUNTS"])
 PARAMS = REFERENCE / "params"
 FIG3 = PARAMS / "Fig3_multilayer_comparison"
 
@@ -37,8 +39,9 @@ def checkpoints() -> dict:
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The hardening suite's counts per category: tried and held."""
-    if not HARDENING_COUNTS.is_dir():
+    """The hardening suite's counts per category: tried and held (by the controlling process only: xdist's
+    workers run this hook too, with no terminal to show it on)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or not HARDENING_COUNTS.is_dir():
         return
     totals: dict = {}
     for f in sorted(HARDENING_COUNTS.glob("*.jsonl")):
@@ -52,4 +55,4 @@ def pytest_terminal_summary(terminalreporter):
     if totals:
         terminalreporter.section("hardening: tried / held")
         for category, (tried, held) in sorted(totals.items()):
-            terminalreporter.write_line(f"{category:28s} {tried:5d} / {held:5d}")
+            terminalreporter.write_line(f"{category:42s} {tried:5d} / {held:5d}")

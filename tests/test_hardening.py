@@ -1,6 +1,8 @@
 """Bad input as a hostile tester would give it, and runs that go wrong: every bad parameter file and option
-gets one line, exit 2, no traceback and no file; a diverging run stops (or, when asked, is marked); every bad
-workflow config stops the dry run with the file and key path.  Counts per category are printed at the end
+gets one line, exit 2, no traceback and no file; a run stopped by a signal leaves nothing; a diverging run stops
+(or, when asked, is marked); every bad workflow config stops the dry run with the file and key path; a hostile
+net name never reaches slurm's sbatch (stand-in commands on PATH), and no planned output lies outside
+results/ and logs/.  Kill -9 and resume: test_resume.py.  Counts per category are printed at the end
 of the session (conftest.py).  The config cases are slow (a dry run each): CI runs a seeded subset, the
 full set runs with MICROCIRCUITS_FULL_HARDENING=1."""
 
@@ -10,6 +12,12 @@ import contextlib
 import json
 import os
 import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -229,6 +237,24 @@ def test_a_stale_temporary_of_a_dead_run_is_removed(tmp_path, capsys):
     assert not dead.exists() and live.exists() and xr.open_dataset(tmp_path / "run.nc").test_loss.size == 1
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_run_says_so_and_leaves_nothing(tmp_path, signum):
+    """SIGTERM (a cluster's time limit, `kill`) or SIGINT (Ctrl-C) in the middle of a run: one line, exit 1,
+    no output and no temporary file."""
+    f = tmp_path / "params.json"
+    f.write_text(json_text({**base(), "epochs": 100000, "dataset_size": 100}))
+    out = tmp_path / "run.nc"
+    cmd = [sys.executable, "-m", "microcircuits.cli", "simulate", str(f), "--out", str(out), "--quiet"]
+    with counted("stopped by a signal"):
+        proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        time.sleep(4)  # past start-up and the cached kernels' loading: inside the epochs
+        assert proc.poll() is None
+        proc.send_signal(signum)
+        err = proc.communicate(timeout=60)[1].strip().splitlines()
+        assert proc.returncode == 1 and err == ["microcircuits: interrupted"], (proc.returncode, err)
+        assert sorted(x.name for x in tmp_path.iterdir()) == ["params.json"]
+
+
 # --- divergence ------------------------------------------------------------------------------------------
 
 DIVERGING = [
@@ -364,3 +390,81 @@ def test_targets_outside_the_grid_are_refused(repo):
         assert ok, (target, (r.stdout + r.stderr)[-1000:])
         held += ok
     record("targets outside the grid", len(targets), held)
+
+
+# --- names are data: nothing reaches the cluster's shell, nothing lands outside results/ and logs/ ------
+
+STANDIN = """#!/bin/sh
+printf '%s\\n' "$(basename "$0") $*" >> "$STANDIN_LOG"
+[ "$(basename "$0")" = sbatch ] && { echo "stand-in sbatch: nothing is run" >&2; exit 1; }
+exit 0
+"""
+
+
+def standin_slurm(folder: Path) -> dict:
+    """An environment whose sbatch, squeue, sacct, sinfo, scontrol and scancel log their arguments and run
+    nothing (sbatch refuses every job, so a run stops after its first submissions)."""
+    (folder / "bin").mkdir()
+    for name in ("sbatch", "squeue", "sacct", "sinfo", "scontrol", "scancel"):
+        (folder / "bin" / name).write_text(STANDIN)
+        (folder / "bin" / name).chmod(0o755)
+    return {**os.environ, "PATH": f"{folder / 'bin'}:{os.environ['PATH']}", "STANDIN_LOG": str(folder / "calls.log")}
+
+
+def slurm_run(repo: Path, env: dict, target: str) -> tuple[subprocess.Popen, str]:
+    """`snakemake --profile slurm TARGET --config scale=smoke`, stopped once sbatch was called (or after 90 s)."""
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--profile", "slurm", target, "--config", "scale=smoke"],
+                            cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = Path(env["STANDIN_LOG"])
+    deadline = time.monotonic() + 90
+    while proc.poll() is None and time.monotonic() < deadline:
+        if log.exists() and "sbatch " in log.read_text():
+            proc.kill()  # a throw-away copy: its lock and scripts do not matter
+            break
+        time.sleep(0.5)
+    out = proc.communicate(timeout=60)[0]
+    return proc, out
+
+
+def test_a_hostile_name_never_reaches_sbatch(tmp_path):
+    """The net name ``n$(touch PWNED)`` under the slurm profile: refused at config time with one line, before
+    any slurm command ran; the same profile with the unchanged config does submit (the stand-in works)."""
+    (tmp_path / "repo").mkdir()
+    repo = workflow_copy(tmp_path / "repo")
+    env = standin_slurm(tmp_path)
+    calls = Path(env["STANDIN_LOG"])
+    cfg = repo / "config" / "fig3.yaml"
+    text = cfg.read_text()
+    with counted("hostile names under slurm"):
+        cfg.write_text(text.replace("    2-1: [2, 1]", '    "n$(touch PWNED)": [2, 1]', 1))
+        proc, out = slurm_run(repo, env, "fig3")
+        assert proc.returncode != 0 and "fig3.nets" in out and "Traceback" not in out, out[-2000:]
+        said = calls.read_text() if calls.exists() else ""
+        assert "sbatch" not in said and "PWNED" not in said, said  # nothing submitted (the plugin may query)
+        assert not list(tmp_path.rglob("PWNED")) and not (Path.cwd() / "PWNED").exists()
+    cfg.write_text(text)  # the positive control: a valid config reaches sbatch through the same stand-in
+    proc, out = slurm_run(repo, env, "results/smoke/fig3/runs/4-2-1/ann/trained/group0.nc")
+    assert "sbatch --parsable" in calls.read_text(), out[-2000:]
+    assert "--wrap=" in calls.read_text()
+
+
+def planned_paths(output: str) -> list[str]:
+    """Every path a (dry) run plans to write: outputs, logs and benchmarks of each job."""
+    paths = []
+    for m in re.finditer(r"^\s+(output|log|benchmark): (.+)$", output, re.M):
+        paths += [p.strip().split(" (")[0] for p in m.group(2).split(", ")]
+    return paths
+
+
+@pytest.mark.parametrize("scale", ["smoke", "paper"])
+def test_every_planned_output_lies_under_results_or_logs(scale):
+    """A dry run of `all` from scratch: every file any job would write resolves inside results/ or logs/."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = workflow_copy(Path(tmp))
+        r = snakemake(repo, "-n", "all", "--config", f"scale={scale}")
+        paths = planned_paths(r.stdout + r.stderr)
+        assert len(paths) > 100
+        allowed = (repo / "results", repo / "logs")
+        outside = [p for p in paths if not any((repo / p).resolve().is_relative_to(a) for a in allowed)]
+        assert not outside, outside[:10]
+        record("planned outputs inside results, logs", len(paths), len(paths) - len(outside))
