@@ -255,6 +255,42 @@ def test_a_stopped_run_says_so_and_leaves_nothing(tmp_path, signum):
         assert sorted(x.name for x in tmp_path.iterdir()) == ["params.json"]
 
 
+def on_a_small_disk(size: str, argv: list[str], fill: bool) -> subprocess.CompletedProcess | None:
+    """`microcircuits ARGV` with its output folder a tmpfs of ``size`` mounted in a private mount namespace
+    (unshare -m: invisible outside, gone when the command ends); with ``fill``, another process fills the disk
+    once the output's temporary file appears (the run passed its free-space check).  The folder's listing
+    at the end is the last line of stdout.  None where such a mount is not allowed."""
+    disk = Path(argv[argv.index("--out") + 1]).parent
+    disk.mkdir(exist_ok=True)
+    script = ('mount -t tmpfs -o size="$1" tmpfs "$2" || exit 99; disk="$2"; fill="$3"; shift 3; "$@" & pid=$!; '
+              'if [ "$fill" = 1 ]; then while kill -0 $pid 2>/dev/null && ! ls "$disk" | grep -q tmp-; do sleep 0.02; done; '
+              'cat /dev/zero > "$disk/filler" 2>/dev/null; fi; wait $pid; code=$?; echo; ls -A "$disk" | tr "\\n" " "; exit $code')
+    cmd = ["unshare", "-m", "sh", "-c", script, "sh", size, str(disk), str(int(fill)),
+           sys.executable, "-m", "microcircuits.cli", *argv]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    except FileNotFoundError:
+        return None
+    return None if r.returncode == 99 or r.stderr.startswith("unshare:") else r
+
+
+@pytest.mark.parametrize("size,fill,said", [("1m", False, "MiB free on its disk"), ("200m", True, "the disk is full")],
+                         ids=["refused-before", "full-while-writing"])
+def test_a_full_disk_gets_one_line(tmp_path, size, fill, said):
+    """Too little space for the output: refused before the run; or, when the disk fills while the output is
+    being written, one line naming the path and the cause.  Nothing of the run is left on the disk."""
+    f = tmp_path / "params.json"
+    f.write_text(json_text({**base(), "dataset_size": 1000, "rec_per_steps": 1}))
+    out = tmp_path / "disk" / "run.nc"
+    r = on_a_small_disk(size, ["simulate", str(f), "--out", str(out), "--quiet"], fill)
+    if r is None:
+        pytest.skip("cannot mount a tmpfs in a private mount namespace here")
+    with counted("full disk"):
+        err = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(err) == 1 and str(out) in err[0] and said in err[0], (r.returncode, err)
+        assert r.stdout.splitlines()[-1].split() == (["filler"] if fill else []), r.stdout
+
+
 # --- divergence ------------------------------------------------------------------------------------------
 
 DIVERGING = [

@@ -150,7 +150,7 @@ def _simulate(args) -> int:
     p = load_params(args.params, _overrides(args))
     from .preflight import preflight
     need = preflight(p, compare=bool(args.compare))
-    check_free_space(args.out, need["bytes"])
+    check_free_space(args.out, need["output_bytes"])
     threads = _set_threads(args.threads)
     command = "microcircuits " + " ".join(map(str, args.argv))
     t0 = time.perf_counter()
@@ -173,8 +173,8 @@ def _simulate(args) -> int:
         raise InputError(f"--out {args.out}: writing failed: {err.strerror or err} (nothing written)") from None
     except RuntimeError as err:  # netCDF4 reports a full disk or a lost folder as an HDF error
         free = shutil.disk_usage(args.out.parent).free if args.out.parent.is_dir() else 0
-        raise InputError(f"--out {args.out}: writing failed ({err}); {free / 2**20:,.0f} MiB free there "
-                         "(nothing written)") from None
+        cause = "the disk is full" if free < 1 << 20 else f"{free / 2**20:,.0f} MiB free there"
+        raise InputError(f"--out {args.out}: writing failed ({err}); {cause} (nothing written)") from None
     if not args.quiet:
         print(f"wrote {args.out} ({run.steps_simulated:,} steps in {ds.attrs['wall_time_s']:.1f} s)", file=sys.stderr)
     return EXIT_OK
@@ -199,11 +199,11 @@ def check_output_path(out: Path) -> None:
 
 
 def check_free_space(out: Path, estimate: int) -> None:
-    """Refuse to start a run whose output cannot fit on the disk (output at most the run's memory estimate)."""
+    """Refuse to start a run whose output (``estimate`` bytes, about) cannot fit on the disk."""
     free = shutil.disk_usage(out.parent).free
-    need = min(estimate, 2**30) // 4  # outputs keep the records, not the working arrays: a generous quarter
-    if free < need + (16 << 20):
-        raise InputError(f"--out {out}: {free / 2**20:,.0f} MiB free on its disk; the output needs about "
+    need = estimate + (16 << 20)  # and NetCDF's own structures, the attributes, the coordinates
+    if free < need:
+        raise InputError(f"--out {out}: {free / 2**20:,.0f} MiB free on its disk; the output may need up to "
                          f"{need / 2**20:,.0f} MiB (nothing was run)")
 
 

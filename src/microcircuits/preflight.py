@@ -31,7 +31,7 @@ def preflight(p: Params, compare: bool = False) -> dict:
         raise InputError(f"{p.source}: layers {list(p.layers)}, dataset_size {p.dataset_size}, Tpres/dt {p.Tpres}/{p.dt}, "
                          f"epochs {p.epochs}, rec_per_steps {p.rec_per_steps} and {len(seeds)} seeds need about "
                          f"{_gib(need)} of memory; {_gib(have)} is available")
-    return {"steps": steps, "bytes": need}
+    return {"steps": steps, "bytes": need, "output_bytes": output_estimate(p, len(seeds), compare)}
 
 
 def total_steps(p: Params, n_seeds: int, compare: bool) -> int:
@@ -51,12 +51,7 @@ def memory_estimate(p: Params, n_seeds: int, compare: bool) -> int:
     split, per-step error records and weight snapshots, for every seed (students are kept to the end)."""
     sizes = list(p.layers)
     n = sum(sizes)
-    if p.fw_connection_mode == "skip":
-        weights = sum(a * b for i, a in enumerate(sizes) for b in sizes[:i])
-    else:
-        weights = sum(a * b for a, b in zip(sizes[1:], sizes[:-1]))
-    errors = list(p.error_layers or sizes)
-    lateral = sum(a * b for a, b in zip(sizes[1:], errors[1:]))
+    weights, lateral = _weights(p, sizes)
     per_network = 8 * (6 * weights + 4 * lateral + 30 * n)
     T = p.steps_per_sample
     per_pass = (10 if p.input_signal == "genMNIST" else p.dataset_size) * T
@@ -64,9 +59,39 @@ def memory_estimate(p: Params, n_seeds: int, compare: bool) -> int:
     records = 8 * per_pass * (n_validations_bound(p.epochs) + 2)
     recorded = p.settling_steps + (p.epochs + n_validations_bound(p.epochs) + 1) * per_pass
     snapshots = recorded // p.rec_per_steps + 1
-    snapshot_size = (weights + 2 * lateral if (compare or p.rec_WPP) else 0) + 3 * n
-    per_seed = per_network + records + 8 * snapshots * snapshot_size
+    per_seed = per_network + records + 8 * snapshots * snapshot_size(p, sizes, compare)
     return int(data + per_network + n_seeds * per_seed)
+
+
+def _weights(p: Params, sizes: list[int]) -> tuple[int, int]:
+    """Entries of the forward weights and of the lateral maps."""
+    if p.fw_connection_mode == "skip":
+        weights = sum(a * b for i, a in enumerate(sizes) for b in sizes[:i])
+    else:
+        weights = sum(a * b for a, b in zip(sizes[1:], sizes[:-1]))
+    errors = list(p.error_layers or sizes)
+    return weights, sum(a * b for a, b in zip(sizes[1:], errors[1:]))
+
+
+def snapshot_size(p: Params, sizes: list[int], compare: bool) -> int:
+    """Numbers in one snapshot: the weights when they are recorded, a few state vectors."""
+    weights, lateral = _weights(p, sizes)
+    return (weights + 2 * lateral if (compare or p.rec_WPP) else 0) + 3 * sum(sizes)
+
+
+def output_estimate(p: Params, n_seeds: int, compare: bool) -> int:
+    """Bytes of the output file at most (before compression): per seed the per-step error records and the
+    snapshots, whose weight variables hold every area's block in one padded matrix, and every snapshot's
+    phase name and step."""
+    sizes = list(p.layers)
+    rep, pop = sum(sizes[1:]), sum(list(p.error_layers or sizes)[1:])
+    per_pass = (10 if p.input_signal == "genMNIST" else p.dataset_size) * p.steps_per_sample
+    records = 8 * per_pass * (n_validations_bound(p.epochs) + 2)
+    recorded = p.settling_steps + (p.epochs + n_validations_bound(p.epochs) + 1) * per_pass
+    snapshots = recorded // p.rec_per_steps + 1
+    weights = rep * sum(sizes) + pop * pop + 2 * pop * rep if (compare or p.rec_WPP) else 0
+    per_snapshot = 8 * (weights + 8 * sum(sizes)) + 48
+    return int(n_seeds * (records + snapshots * per_snapshot))
 
 
 def available_memory() -> int | None:
