@@ -51,3 +51,6 @@ for _figure in FIGURES:
 
 include: "workflow/rules/fig3_kin.smk"
 include: "workflow/rules/figures.smk"
+
+
+check_targets()

@@ -424,3 +424,57 @@ def write_index():
     spec.loader.exec_module(page)
     figures = {f: REGISTRY["figures"][f] for f in FIGURES}
     return page.write_index(Path(RESULTS), figures, {f: config[f] for f in FIGURES}, config["scale"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# explicit targets
+
+_WILDCARD = re.compile(r"\{\s*(\w+)\s*(?:,\s*((?:[^{}]|\{[\d,]*\})*))?\}")
+
+
+def _loose_match(pattern, target):
+    """(name -> value, name -> constraint) if ``target`` fits ``pattern`` with any wildcard values, else None."""
+    regex, constraints, seen, at = "", {}, set(), 0
+    for m in _WILDCARD.finditer(pattern):
+        regex += re.escape(pattern[at:m.start()])
+        name = m.group(1)
+        regex += f"(?P={name})" if name in seen else f"(?P<{name}>[^/]+)"
+        seen.add(name)
+        if m.group(2):
+            constraints[name] = m.group(2)
+        at = m.end()
+    m = re.fullmatch(regex + re.escape(pattern[at:]), target)
+    return (m.groupdict(), constraints) if m else None
+
+
+def command_line_targets():
+    """The targets typed on the command line (Snakemake hands them to the workflow only after parsing it)."""
+    if not workflow.is_main_process or Path(sys.argv[0]).name not in ("snakemake", "__main__.py"):
+        return []
+    from snakemake.cli import get_argument_parser
+
+    try:
+        return get_argument_parser().parse_known_args(sys.argv[1:])[0].targets or []
+    except SystemExit:  # not Snakemake's own command line after all
+        return []
+
+
+def check_targets():
+    """A file target outside the configured grid (a net, model, variant or seed group the config does not
+    list): one line naming the wildcard, its value and the allowed values, where Snakemake would only say
+    that no rule produces the file."""
+    for target in command_line_targets():
+        if "/" not in target or any(producer.is_producer(target) for producer in workflow.rules):
+            continue
+        for producer in workflow.rules:
+            for pattern in producer.output:
+                found = _loose_match(str(pattern), target)
+                if not found:
+                    continue
+                values, constraints = found
+                for name, value in values.items():
+                    allowed = constraints.get(name)
+                    if allowed and not re.fullmatch(allowed, value):
+                        choices = allowed.replace("\\", "").split("|") if re.fullmatch(r"[\w.\\|-]*", allowed) else [allowed]
+                        raise WorkflowError(f"{target}: {name} '{value}' is not in the configured grid "
+                                            f"(config/); allowed: {', '.join(choices) or 'none'}")
