@@ -249,5 +249,12 @@ class Progress:
         self.bar.close()
 
 
+def close_progress_bars() -> None:
+    """Clear every bar still open (a run that stopped on an error or a signal), so the one line that says why
+    stands on a line of its own."""
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
+
+
 def describe(c: Circuit) -> str:
     return f"{c.model} {'-'.join(map(str, c.layers))} seed {c.seed}"
