@@ -439,6 +439,15 @@ def test_targets_outside_the_grid_are_refused(repo):
     record("targets outside the grid", len(targets), held)
 
 
+def test_a_target_of_another_scale_says_which(repo):
+    """A smoke-scale output asked for at the paper's scale (the usual slip): the line names the scale and
+    the option that makes it."""
+    target = "results/smoke/fig3/runs/4-2-1/ann/trained/group0.nc"
+    r = snakemake(repo, "-n", target, check=False)
+    assert r.returncode != 0
+    assert f"{target}: an output of scale 'smoke', not of 'paper'; run with --config scale=smoke" in r.stdout + r.stderr
+
+
 # --- names are data: nothing reaches the cluster's shell, nothing lands outside results/ and logs/ ------
 
 STANDIN = """#!/bin/sh

@@ -459,6 +459,16 @@ def command_line_targets():
         return []
 
 
+def _scale_of(target):
+    """The scale whose outputs ``target`` lies among (results/<scale>/… for an overlay, results/… for paper)."""
+    parts = Path(target).parts
+    if len(parts) < 2 or parts[0] != "results":
+        return None
+    if Path(workflow.basedir, "config", "scales", f"{parts[1]}.yaml").exists():
+        return parts[1]
+    return "paper"
+
+
 def check_targets():
     """A file target outside the configured grid (a net, model, variant or seed group the config does not
     list): one line naming the wildcard, its value and the allowed values, where Snakemake would only say
@@ -466,6 +476,10 @@ def check_targets():
     for target in command_line_targets():
         if "/" not in target or any(producer.is_producer(target) for producer in workflow.rules):
             continue
+        scale = _scale_of(target)
+        if scale and scale != config["scale"]:
+            how = "without --config scale=…" if scale == "paper" else f"with --config scale={scale}"
+            raise WorkflowError(f"{target}: an output of scale '{scale}', not of '{config['scale']}'; run {how}")
         for producer in workflow.rules:
             for pattern in producer.output:
                 found = _loose_match(str(pattern), target)
