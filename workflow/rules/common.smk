@@ -317,6 +317,22 @@ def kin_run(figure, cell):
     return f"{RESULTS}/{'fig3' if reused else figure}/runs/{cell['net']}/{cell['model']}/{cell['variant']}/group{cell['group']}.nc"
 
 
+def kin_target_problem(target):
+    """A kin's run or parameter file of a model the figure does not run itself: a model of another kin, or
+    one it reuses from Fig. 3 (a rule's wildcards cannot tie the model to the figure)."""
+    m = re.fullmatch(rf"{re.escape(RESULTS)}/({'|'.join(map(re.escape, FIG3_KIN))})/(?:runs|params)/[^/]+/([^/]+)/.+", target)
+    if not m:
+        return None
+    fig, model = m.groups()
+    models = config[fig]["models"]
+    if model in models and "reuse" not in models[model]:
+        return None
+    own = ", ".join(n for n, e in models.items() if "reuse" not in e)
+    if model in models:
+        return f"{fig} reuses Fig. 3's runs of {model} ({RESULTS}/fig3/runs/…); the models it runs itself: {own}"
+    return f"model '{model}' is not one of {fig}'s (config/{fig}.yaml); the models it runs itself: {own}"
+
+
 def kin_labels(figure):
     """Legend labels of a kin's models: the entry's label, or the registry's."""
     return {m: e.get("label", MODELS[kin_base(figure, m)].label) for m, e in config[figure]["models"].items()}
@@ -447,6 +463,11 @@ def _loose_match(pattern, target):
     return (m.groupdict(), constraints) if m else None
 
 
+# checks of an explicit target that a rule's wildcard constraints cannot express (a combination of two
+# wildcards); each takes the target and returns what is wrong with it, or None
+TARGET_CHECKS = []
+
+
 def command_line_targets():
     """The targets typed on the command line (Snakemake hands them to the workflow only after parsing it)."""
     if not workflow.is_main_process or Path(sys.argv[0]).name not in ("snakemake", "__main__.py"):
@@ -474,6 +495,8 @@ def check_targets():
     list): one line naming the wildcard, its value and the allowed values, where Snakemake would only say
     that no rule produces the file."""
     for target in command_line_targets():
+        for problem in filter(None, (check(target) for check in TARGET_CHECKS)):
+            raise WorkflowError(f"{target}: {problem}")
         if "/" not in target or any(producer.is_producer(target) for producer in workflow.rules):
             continue
         scale = _scale_of(target)

@@ -12,6 +12,9 @@ for _fig in FIG3_KIN:
                       for c in kin_cells(_fig) if "reuse" not in config[_fig]["models"][c["model"]]})
 
 
+TARGET_CHECKS.append(kin_target_problem)
+
+
 rule kin_job_params:
     """The parameters of one job of a Fig. 3 kin: Fig. 3's job for the base model and the figure's settings."""
     output:
