@@ -92,3 +92,28 @@ def test_a_killed_run_resumes_with_the_same_command(clean, tmp_path, kind, done,
         for target in TARGETS:
             with xr.open_dataset(repo / target) as got, xr.open_dataset(clean / target) as want:
                 assert got.equals(want), f"{target} differs from a clean run's (killed {killed})"
+
+
+def test_a_lock_is_removed_only_when_no_process_of_its_run_is_alive(tmp_path):
+    """The lock and job scripts a killed run left are removed by the next run; while any process of another
+    run is alive in the folder (here a stand-in whose command line names Snakemake), the lock stays."""
+    from microcircuits.processes import clear_stale_run_state
+
+    state = tmp_path / ".snakemake"
+    (state / "locks").mkdir(parents=True)
+    (state / "scripts").mkdir()
+    lock, script = state / "locks" / "0.input.lock", state / "scripts" / "tmpabc.simulate.py"
+    lock.write_text("x")
+    script.write_text("x")
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "snakemake"], cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while not snakemake_processes_in(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        said = clear_stale_run_state(state)
+        assert lock.exists() and script.exists() and said and f"pids {alive.pid}" in said
+    finally:
+        alive.kill()
+        alive.wait()
+    assert clear_stale_run_state(state) == "Removed the lock left by a Snakemake run that is no longer alive."
+    assert not lock.exists() and not script.exists()
