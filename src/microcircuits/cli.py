@@ -67,11 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminated) if args.command == "simulate" else None
     try:
         if args.command == "simulate":
-            try:
-                return _simulate(args)
-            finally:
-                from .tasks.protocol import close_progress_bars
-                close_progress_bars()
+            return _simulate(args)
         if args.command == "check":
             from .preflight import preflight
             p = load_params(args.params, _overrides(args))

@@ -51,32 +51,18 @@ def memory_estimate(p: Params, n_seeds: int, compare: bool) -> int:
     split, per-step error records and weight snapshots, for every seed (students are kept to the end)."""
     sizes = list(p.layers)
     n = sum(sizes)
-    weights, lateral = _weights(p, sizes)
-    per_network = 8 * (6 * weights + 4 * lateral + 30 * n)
-    T = p.steps_per_sample
-    per_pass = (10 if p.input_signal == "genMNIST" else p.dataset_size) * T
-    data = 8 * 3 * per_pass * (sizes[0] + 2 * sizes[-1])
-    records = 8 * per_pass * (n_validations_bound(p.epochs) + 2)
-    recorded = p.settling_steps + (p.epochs + n_validations_bound(p.epochs) + 1) * per_pass
-    snapshots = recorded // p.rec_per_steps + 1
-    per_seed = per_network + records + 8 * snapshots * snapshot_size(p, sizes, compare)
-    return int(data + per_network + n_seeds * per_seed)
-
-
-def _weights(p: Params, sizes: list[int]) -> tuple[int, int]:
-    """Entries of the forward weights and of the lateral maps."""
     if p.fw_connection_mode == "skip":
         weights = sum(a * b for i, a in enumerate(sizes) for b in sizes[:i])
     else:
         weights = sum(a * b for a, b in zip(sizes[1:], sizes[:-1]))
     errors = list(p.error_layers or sizes)
-    return weights, sum(a * b for a, b in zip(sizes[1:], errors[1:]))
-
-
-def snapshot_size(p: Params, sizes: list[int], compare: bool) -> int:
-    """Numbers in one snapshot: the weights when they are recorded, a few state vectors."""
-    weights, lateral = _weights(p, sizes)
-    return (weights + 2 * lateral if (compare or p.rec_WPP) else 0) + 3 * sum(sizes)
+    lateral = sum(a * b for a, b in zip(sizes[1:], errors[1:]))
+    per_network = 8 * (6 * weights + 4 * lateral + 30 * n)
+    per_pass, records, snapshots = _records(p)
+    data = 8 * 3 * per_pass * (sizes[0] + 2 * sizes[-1])
+    snapshot_size = (weights + 2 * lateral if (compare or p.rec_WPP) else 0) + 3 * n
+    per_seed = per_network + records + 8 * snapshots * snapshot_size
+    return int(data + per_network + n_seeds * per_seed)
 
 
 def output_estimate(p: Params, n_seeds: int, compare: bool) -> int:
@@ -85,13 +71,18 @@ def output_estimate(p: Params, n_seeds: int, compare: bool) -> int:
     phase name and step."""
     sizes = list(p.layers)
     rep, pop = sum(sizes[1:]), sum(list(p.error_layers or sizes)[1:])
-    per_pass = (10 if p.input_signal == "genMNIST" else p.dataset_size) * p.steps_per_sample
-    records = 8 * per_pass * (n_validations_bound(p.epochs) + 2)
-    recorded = p.settling_steps + (p.epochs + n_validations_bound(p.epochs) + 1) * per_pass
-    snapshots = recorded // p.rec_per_steps + 1
+    _, records, snapshots = _records(p)
     weights = rep * sum(sizes) + pop * pop + 2 * pop * rep if (compare or p.rec_WPP) else 0
     per_snapshot = 8 * (weights + 8 * sum(sizes)) + 48
     return int(n_seeds * (records + snapshots * per_snapshot))
+
+
+def _records(p: Params) -> tuple[int, int, int]:
+    """Steps of one pass over a split, bytes of a seed's per-step error records, and its snapshots."""
+    per_pass = (10 if p.input_signal == "genMNIST" else p.dataset_size) * p.steps_per_sample
+    records = 8 * per_pass * (n_validations_bound(p.epochs) + 2)
+    recorded = p.settling_steps + (p.epochs + n_validations_bound(p.epochs) + 1) * per_pass
+    return per_pass, records, recorded // p.rec_per_steps + 1
 
 
 def available_memory() -> int | None:

@@ -138,16 +138,14 @@ def run(p: Params, seeds=None, progress: bool = True) -> CartpoleRun:
     resets = ResetStream(stream)
     samples = uniform_inputs(p, ts)
     X = {k: np.repeat(v, T, axis=0) for k, v in samples.items()}
-    bar = Progress(total_steps(p, len(seeds)), f"cart-pole {'-'.join(map(str, p.layers))}", progress)
+    with Progress(total_steps(p, len(seeds)), f"cart-pole {'-'.join(map(str, p.layers))}", progress) as bar:
+        tsim = Sim.of(teacher)
+        targets = teacher_pass(tsim, X, p.settling_steps, TEACHER_RATE)
+        teacher_test = resets.test(tsim, null_recorder(tsim.net), False, p)
+        bar.advance(p.settling_steps + 3 * ds * T + steps_per_test(p))
 
-    tsim = Sim.of(teacher)
-    targets = teacher_pass(tsim, X, p.settling_steps, TEACHER_RATE)
-    teacher_test = resets.test(tsim, null_recorder(tsim.net), False, p)
-    bar.advance(p.settling_steps + 3 * ds * T + steps_per_test(p))
-
-    after_teacher = resets  # every student continues from the stream's state after the teacher's test
-    runs = [train_student(p, c, X, targets, after_teacher.copy(), bar) for c in students]
-    bar.close()
+        after_teacher = resets  # every student continues from the stream's state after the teacher's test
+        runs = [train_student(p, c, X, targets, after_teacher.copy(), bar) for c in students]
     return CartpoleRun(params=p, seeds=seeds, teacher_seed=ts, teacher=teacher, teacher_test=teacher_test,
                        students=runs, steps_simulated=total_steps(p, len(seeds)))
 

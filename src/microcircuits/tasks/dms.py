@@ -80,9 +80,8 @@ def run(p: Params, seeds=None, progress: bool = True) -> DMSRun:
     seeds = student_seeds(p, seeds)
     check(p)
     trials = {k: make_trials(p.dataset_size, s) for k, s in TRIAL_SEEDS.items()}
-    bar = Progress(total_steps(p, trials, len(seeds)), f"DMS {'-'.join(map(str, p.layers))}", progress)
-    students = [train_student(p, build(p, s), trials, bar) for s in seeds]
-    bar.close()
+    with Progress(total_steps(p, trials, len(seeds)), f"DMS {'-'.join(map(str, p.layers))}", progress) as bar:
+        students = [train_student(p, build(p, s), trials, bar) for s in seeds]
     return DMSRun(params=p, seeds=seeds, trials=trials, students=students,
                   steps_simulated=total_steps(p, trials, len(seeds)))
 

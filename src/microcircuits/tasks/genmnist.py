@@ -169,9 +169,8 @@ def run(p: Params, seeds=None, progress: bool = True) -> GenMNISTRun:
     T = p.steps_per_sample
     X = np.repeat(np.eye(10)[digits.labels], T, axis=0)
     Y = np.repeat(digits.images, T, axis=0)
-    bar = Progress(total_steps(p, len(seeds)), f"genMNIST {'-'.join(map(str, p.layers))} (n_E {p.error_layers[1]})", progress)
-    students = [train_student(p, c, X, Y, bar) for c in circuits]
-    bar.close()
+    with Progress(total_steps(p, len(seeds)), f"genMNIST {'-'.join(map(str, p.layers))} (n_E {p.error_layers[1]})", progress) as bar:
+        students = [train_student(p, c, X, Y, bar) for c in circuits]
     return GenMNISTRun(params=p, seeds=seeds, digits=digits, students=students, steps_simulated=total_steps(p, len(seeds)))
 
 

@@ -245,15 +245,13 @@ class Progress:
     def advance(self, n: int) -> None:
         self.bar.update(n)
 
-    def close(self) -> None:
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Closed however the run ends: a run stopped by an error or a signal clears its bar before the one
+        line that says why."""
         self.bar.close()
-
-
-def close_progress_bars() -> None:
-    """Clear every bar still open (a run that stopped on an error or a signal), so the one line that says why
-    stands on a line of its own."""
-    for bar in list(getattr(tqdm, "_instances", ())):
-        bar.close()
 
 
 def describe(c: Circuit) -> str:

@@ -92,13 +92,11 @@ def run(p: Params, seeds=None, compare: bool = False, progress: bool = True) -> 
         raise ParamsError(p.source, "teacher_layers", p.teacher_layers, "input and output sizes must match 'layers'")
     samples = uniform_inputs(p, ts)
     X = {k: np.repeat(v, T, axis=0) for k, v in samples.items()}
-    bar = Progress(total_steps(p, len(seeds), compare), f"{p.mc_model} {'-'.join(map(str, p.layers))}", progress)
-
-    rate_target = students[0].rate_target
-    targets = teacher_pass(Sim.of(teacher), X, p.settling_steps, TEACHER_RATE if rate_target else TEACHER_VOLTAGE)
-    bar.advance(p.settling_steps + 3 * ds * T)
-    runs = [train_student(p, c, X, targets, compare, bar) for c in students]
-    bar.close()
+    with Progress(total_steps(p, len(seeds), compare), f"{p.mc_model} {'-'.join(map(str, p.layers))}", progress) as bar:
+        rate_target = students[0].rate_target
+        targets = teacher_pass(Sim.of(teacher), X, p.settling_steps, TEACHER_RATE if rate_target else TEACHER_VOLTAGE)
+        bar.advance(p.settling_steps + 3 * ds * T)
+        runs = [train_student(p, c, X, targets, compare, bar) for c in students]
     return TeacherStudentRun(params=p, seeds=seeds, teacher_seed=ts, teacher=teacher, inputs=samples,
                              teacher_targets=targets, students=runs, compare=compare,
                              steps_simulated=total_steps(p, len(seeds), compare))
