@@ -22,8 +22,9 @@ ALLOWED = {
     "networks": {"networks", "kernels"},
     "models": {"models", "networks", "kernels"},
     "params": {"models"},
-    "tasks": {"tasks", "models", "networks", "kernels", "params"},
-    "io": {"io", "tasks", "models", "networks", "kernels", "params"},
+    "params_pal": {"params", "models"},
+    "tasks": {"tasks", "models", "networks", "kernels", "params", "params_pal"},
+    "io": {"io", "tasks", "models", "networks", "kernels", "params", "params_pal"},
     "report": {"report", "models"},
     "processes": set(),
 }

@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--seed", type=int, nargs="+", help="student seeds (override random_seed)")
     sim.add_argument("--epochs", type=int, help="training epochs (override)")
     sim.add_argument("--compare", choices=["bp", "BP"], help="replay the run and compare every update with backprop")
+    sim.add_argument("--task", choices=["bw_only", "fw_bw"],
+                     help="run a PAL runner file (Phaseless Alignment Learning's own format, no mc_model): bw_only "
+                          "learns the feedback weights without a teacher, fw_bw trains on a teacher's targets")
     sim.add_argument("--set", metavar="KEY=JSON", action="append", default=[],
                      help="override any parameter, value in JSON (e.g. --set dataset_size=10)")
     sim.add_argument("--attr", metavar="KEY=VALUE", action="append", default=[],
@@ -52,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     chk = sub.add_parser("check", help="run every check `simulate` runs before its first step, and describe the run")
     chk.add_argument("params", type=Path)
     chk.add_argument("--compare", choices=["bp", "BP"], help="check as for simulate --compare bp")
+    chk.add_argument("--task", choices=["bw_only", "fw_bw"], help="as for simulate (PAL runner files)")
     chk.add_argument("--set", metavar="KEY=JSON", action="append", default=[], help="as for simulate")
     chk.add_argument("--seed", type=int, nargs="+", help="as for simulate")
     chk.add_argument("--epochs", type=int, help="as for simulate")
@@ -68,6 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "check" and _is_pal(args):
+            from .preflight import pal_preflight
+            p = _load_pal(args)
+            need = pal_preflight(p, args.task, bool(args.compare))
+            print(f"{args.params}: PAL runner {args.task} {p.model_type} {'-'.join(map(str, p.layers))}, {p.epochs} epochs, "
+                  f"seeds {list(p.random_seed)}, about {need['steps']:,} steps and {need['bytes'] / 2**20:,.0f} MiB: ok")
+            return EXIT_OK
         if args.command == "check":
             from .preflight import preflight
             p = load_params(args.params, _overrides(args))
@@ -141,10 +152,49 @@ def _extra_attributes(items: list[str]) -> dict[str, str]:
     return attrs
 
 
+def _is_pal(args) -> bool:
+    """Whether ``args.params`` is run by PAL's runner (--task, or a PAL file): both or neither, else one line."""
+    from .params_pal import is_pal_file
+    from .params import read_parameter_file
+    raw = read_parameter_file(args.params)
+    if args.task and "mc_model" in raw:
+        raise InputError(f"{args.params}: --task {args.task} runs PAL's runner files, which have no mc_model; this file "
+                         f"names mc_model {raw['mc_model']!r}, whose task follows its input_signal (drop --task)")
+    if is_pal_file(raw) and not args.task:
+        raise InputError(f"{args.params}: a PAL runner file (model_type {raw.get('model_type')!r}, no mc_model): "
+                         "choose its task with --task bw_only or --task fw_bw")
+    return bool(args.task)
+
+
+def _load_pal(args):
+    from .params_pal import load_pal_params
+    if args.allow_divergence:
+        raise InputError("--allow-divergence: not for PAL runner files (--task); their runs keep NaN where a state diverges")
+    return load_pal_params(args.params, _overrides(args))
+
+
+def _simulate_pal(args) -> int:
+    """Run a PAL runner file's task and write its dataset."""
+    from .io.pal import pal_dataset
+    from .tasks import pal as task
+
+    check_output_path(args.out)
+    attrs = _extra_attributes(args.attr)
+    p = _load_pal(args)
+    from .preflight import pal_preflight
+    need = pal_preflight(p, args.task, bool(args.compare))
+    check_free_space(args.out, need["output_bytes"])
+    threads = _set_threads(args.threads)
+    t0 = time.perf_counter()
+    run = task.run(p, args.task, compare=bool(args.compare), progress=not args.quiet)
+    ds = pal_dataset(run, command="microcircuits " + " ".join(map(str, args.argv)))
+    return _finish(args, ds, run.steps_simulated, time.perf_counter() - t0, threads, attrs)
+
+
 def _simulate(args) -> int:
     """Run the task the parameter file names (input_signal) and write its dataset."""
-    from .io.netcdf import write_netcdf
-
+    if _is_pal(args):
+        return _simulate_pal(args)
     check_output_path(args.out)
     attrs = _extra_attributes(args.attr)
     p = load_params(args.params, _overrides(args))
@@ -164,20 +214,30 @@ def _simulate(args) -> int:
     except Diverged as err:
         raise InputError(f"{args.params}: {err}; nothing written (--allow-divergence keeps such seeds, marked)") from None
     ds = mark_divergence(DATASETS[p.input_signal](run, command=command), run)
-    ds.attrs["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    return _finish(args, ds, run.steps_simulated, time.perf_counter() - t0, threads, attrs)
+
+
+def _finish(args, ds, steps: int, seconds: float, threads: int, attrs: dict) -> int:
+    """Add the run's wall time, threads and --attr to ``ds``, write it, say so."""
+    ds.attrs["wall_time_s"] = round(seconds, 3)
     ds.attrs["threads"] = threads
     ds.attrs.update(attrs)
-    try:
-        write_netcdf(ds, args.out)
-    except OSError as err:
-        raise InputError(f"--out {args.out}: writing failed: {err.strerror or err} (nothing written)") from None
-    except RuntimeError as err:  # netCDF4 reports a full disk or a lost folder as an HDF error
-        free = shutil.disk_usage(args.out.parent).free if args.out.parent.is_dir() else 0
-        cause = "the disk is full" if free < 1 << 20 else f"{free / 2**20:,.0f} MiB free there"
-        raise InputError(f"--out {args.out}: writing failed ({err}); {cause} (nothing written)") from None
+    _write(ds, args.out)
     if not args.quiet:
-        print(f"wrote {args.out} ({run.steps_simulated:,} steps in {ds.attrs['wall_time_s']:.1f} s)", file=sys.stderr)
+        print(f"wrote {args.out} ({steps:,} steps in {ds.attrs['wall_time_s']:.1f} s)", file=sys.stderr)
     return EXIT_OK
+
+
+def _write(ds, out: Path) -> None:
+    from .io.netcdf import write_netcdf
+    try:
+        write_netcdf(ds, out)
+    except OSError as err:
+        raise InputError(f"--out {out}: writing failed: {err.strerror or err} (nothing written)") from None
+    except RuntimeError as err:  # netCDF4 reports a full disk or a lost folder as an HDF error
+        free = shutil.disk_usage(out.parent).free if out.parent.is_dir() else 0
+        cause = "the disk is full" if free < 1 << 20 else f"{free / 2**20:,.0f} MiB free there"
+        raise InputError(f"--out {out}: writing failed ({err}); {cause} (nothing written)") from None
 
 
 def check_output_path(out: Path) -> None:

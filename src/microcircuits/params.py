@@ -171,8 +171,26 @@ def key(check, default=None, doc="", status="live", required=False):
 
 # ---------------------------------------------------------------------------------------------------------
 
+class RunLength:
+    """What both parameter formats (this one and PAL's runner files) derive from layers, dt and the times."""
+
+    @property
+    def n_areas(self) -> int:
+        """L: number of non-input areas."""
+        return len(self.layers) - 1
+
+    @property
+    def steps_per_sample(self) -> int:
+        """T = int(Tpres / dt), as both references truncate it."""
+        return int(self.Tpres / self.dt)
+
+    @property
+    def settling_steps(self) -> int:
+        return int(self.settling_time / self.dt)
+
+
 @dataclass(frozen=True)
-class Params:
+class Params(RunLength):
     """One experiment's parameters, validated.  Field docs give units and meaning (docs/parameters.md)."""
 
     # model
@@ -320,27 +338,13 @@ class Params:
     source: str = field(default="<mapping>", compare=False, metadata=dict(internal=True))
     raw: Mapping = field(default_factory=dict, compare=False, repr=False, metadata=dict(internal=True))
 
-    # -- derived quantities -----------------------------------------------------------------------------
-    @property
-    def n_areas(self) -> int:
-        """L: number of non-input areas."""
-        return len(self.layers) - 1
-
+    # -- derived quantities (and those of RunLength) -------------------------------------------------------
     @property
     def ablated_block(self) -> tuple[int, int] | None:
         """(post area, pre area) of the block the ablation removes, or None without an ablation."""
         if self.ablate_after_epoch is None:
             return None
         return tuple(self.ablate_block) if self.ablate_block is not None else (self.n_areas, self.n_areas - 1)
-
-    @property
-    def steps_per_sample(self) -> int:
-        """T = int(Tpres / dt), as the reference truncates it."""
-        return int(self.Tpres / self.dt)
-
-    @property
-    def settling_steps(self) -> int:
-        return int(self.settling_time / self.dt)
 
     @property
     def error_units(self) -> tuple:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 
 from .params import InputError, Params, ParamsError
+from .params_pal import PalParams
 from .tasks import TASKS
+from .tasks.pal import CHUNK, SMALL_NETWORK, TASKS as PAL_TASKS, snapshot_records
 from .tasks.protocol import n_validations, student_seeds
 
 MAX_STEPS = 10**11  # a hundred billion steps: about a year of one core at the fastest step here
@@ -102,3 +104,33 @@ def available_memory() -> int | None:
 
 def _gib(n: int) -> str:
     return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
+
+
+def pal_preflight(p: PalParams, task: str, compare: bool) -> dict:
+    """Steps, memory and output size of a run, from the parameters alone (before its first step)."""
+    if task not in PAL_TASKS:
+        raise InputError(f"--task {task}: expected one of {', '.join(PAL_TASKS)}")
+    n = list(p.layers)
+    N, seeds, T = len(n) - 1, len(p.random_seed), p.steps_per_sample
+    per_student = p.settling_steps + p.epochs * p.dataset_size * T
+    replay = (p.epochs * p.dataset_size * T) if compare else 0
+    steps = seeds * (per_student + replay) + (p.settling_steps + p.dataset_size * T) * (task == "fw_bw" or compare)
+    if steps > MAX_STEPS:
+        raise InputError(f"{p.source}: {steps:.3g} steps; at most {MAX_STEPS:.0e} are run")
+    weights = sum(n[i] * n[i + 1] for i in range(N)) + 3 * sum(n[i] * n[i + 1] for i in range(1, N))
+    records = per_student // p.rec_per_steps
+    small = weights <= SMALL_NETWORK
+    per_record = 8 * (weights + sum(n[1:]) + 1)  # W, B (and the lateral blocks), basal potentials, MSE
+    memory = records * per_record + 8 * (min(CHUNK, per_student) * sum(n[1:-1]) + p.dataset_size * T * (n[0] + n[-1]))
+    output = seeds * (records * 8 * (3 * (N - 1) + 1 + (weights if small else 0)) + 16 * weights) \
+        + (seeds * p.epochs * p.dataset_size * N * 8 if compare else 0)
+    have = available_memory()
+    if have is not None and memory > have:
+        raise InputError(f"{p.source}: layers {n}, epochs {p.epochs} and rec_per_steps {p.rec_per_steps} need about "
+                         f"{_gib(memory)} of memory; {_gib(have)} is available")
+    if compare:
+        try:
+            snapshot_records(p, records)
+        except ValueError as err:
+            raise InputError(f"{p.source}: --compare: {err}") from None
+    return {"steps": steps, "bytes": memory, "output_bytes": output}
