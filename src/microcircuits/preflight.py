@@ -9,7 +9,7 @@ import os
 from .params import InputError, Params, ParamsError
 from .params_pal import PalParams
 from .tasks import TASKS
-from .tasks.pal import CHUNK, SMALL_NETWORK, TASKS as PAL_TASKS, snapshot_records
+from .tasks.pal import SMALL_NETWORK, TASKS as PAL_TASKS, snapshot_records
 from .tasks.protocol import n_validations, student_seeds
 
 MAX_STEPS = 10**11  # a hundred billion steps: about a year of one core at the fastest step here
@@ -121,7 +121,7 @@ def pal_preflight(p: PalParams, task: str, compare: bool) -> dict:
     records = per_student // p.rec_per_steps
     small = weights <= SMALL_NETWORK
     per_record = 8 * (weights + sum(n[1:]) + 1)  # W, B (and the lateral blocks), basal potentials, MSE
-    memory = records * per_record + 8 * (min(CHUNK, per_student) * sum(n[1:-1]) + p.dataset_size * T * (n[0] + n[-1]))
+    memory = records * per_record + 8 * p.dataset_size * T * (1 + n[0] + n[-1])  # records, one epoch's order, trace
     output = seeds * (records * 8 * (3 * (N - 1) + 1 + (weights if small else 0)) + 16 * weights) \
         + (seeds * p.epochs * p.dataset_size * N * 8 if compare else 0)
     have = available_memory()

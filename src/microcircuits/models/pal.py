@@ -132,7 +132,7 @@ def build(p: PalParams, seed: int, teacher: bool = False) -> PalNet:
     BPIf, _ = flat(BPI)
     WIPf, ipoff = flat(WIP)
     P, nI = int(poff[-1]), int(ioff[-1])
-    st = np.zeros((11, P))
+    st = np.zeros((14, P))  # the kernel's rows (kernels/pal.advance)
     sti = np.zeros((8, nI))
     st[0] = st[1] = np.concatenate(uP)  # u, u_old: PAL starts with u_old = u
     sti[0] = sti[1] = np.concatenate(uI)
@@ -235,20 +235,20 @@ class Records:
         return cls.for_run(net, 0, 1, False)
 
 
-def advance(net: PalNet, n: int, samples, order, targets, on: bool, gauss, learn, compute_dw: bool, step0: int,
+def advance(net: PalNet, n: int, samples, order, targets, on: bool, noise, learn, compute_dw: bool, step0: int,
             rec: Records, trace=None) -> None:
     """``n`` kernel steps of ``net`` (see kernels/pal.advance)."""
     learn_w, learn_lat, learn_bw = learn
     rec.pos = kernel.advance(
         n, net.sizes, net.poff, net.ioff, net.woff, net.boff, net.ipoff, net.kinds, net.c, net.f, net.eta_fw,
         net.eta_bw, net.eta_IP, net.eta_PI, net.alpha, net.sigma, net.W, net.B, net.BPI, net.WIP, net.dW, net.dWLO,
-        net.st, net.sti, net.r0, net.r0_old, net.xi, net.vapi_noise, samples, order, targets, on, gauss,
+        net.st, net.sti, net.r0, net.r0_old, net.xi, net.vapi_noise, samples, order, targets, on, *noise,
         learn_w, learn_lat, learn_bw, compute_dw, step0, rec.every, rec.pos, rec.steps, rec.W, rec.B, rec.V,
         rec.lateral, rec.WIP, rec.BPI, rec.mse, trace is not None, trace if trace is not None else NO_TRACE)
 
 
 NO_TRACE = np.zeros((1, 1))
-NO_GAUSS = np.zeros((1, 1))  # placeholders for a run without a trace or without noise
+NO_NOISE = (np.zeros(624, dtype=np.uint32), np.zeros(2, dtype=np.int64), np.zeros(1))  # no noise drawn
 
 
 __all__ = ["PalNet", "Records", "advance", "build", "pal_dphi", "pal_phi", "self_predicting_state", "teacher_seed"]

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..models.pal import NO_GAUSS, PalNet, Records, advance, build, pal_dphi, pal_phi, self_predicting_state, teacher_seed
+from ..kernels import mt19937
+from ..models.pal import NO_NOISE, PalNet, Records, advance, build, pal_dphi, pal_phi, self_predicting_state, teacher_seed
 from ..params_pal import PalParams
 from .protocol import Progress
 
 TASKS = ("bw_only", "fw_bw")
 LEARNING = {"bw_only": (False, True, True), "fw_bw": (True, True, True)}  # forward, lateral, feedback
-CHUNK = 1 << 14  # steps per kernel call: bounds the memory of the noise drawn ahead
+CHUNK = 1 << 16  # steps per kernel call: how often the progress bar moves
 SMALL_NETWORK = 100  # networks with at most this many weights record every weight at every record
 
 
@@ -74,25 +75,26 @@ def train(p: PalParams, net: PalNet, samples: np.ndarray, targets: np.ndarray | 
     T, S = p.steps_per_sample, p.settling_steps
     on_targets = targets if targets is not None else np.zeros((1, p.layers[-1]))
     settle = (np.arange(S) // T).astype(np.int64)
-    advance(net, S, samples, settle, on_targets, False, NO_GAUSS, (False, False, False), False, 0, rec)
+    advance(net, S, samples, settle, on_targets, False, NO_NOISE, (False, False, False), False, 0, rec)
     if bar:
         bar.advance(S)
     step = S
     order = np.arange(p.dataset_size, dtype=np.int64)
     noisy = net.model_type == "PAL" and learn[2]
-    H = int(net.poff[-2])  # hidden units: the noise draws of one step
     for _ in range(p.epochs if epochs is None else epochs):
         if trace is None:
             net.rng.shuffle(order)
         steps = np.repeat(order, T)
+        noise = mt19937.state_of(net.rng) if noisy else NO_NOISE  # the kernel draws on from the shuffle's state
         for start in range(0, steps.size, CHUNK):
             chunk = steps[start:start + CHUNK]
-            gauss = net.rng.normal(0, 1, size=(chunk.size, H)) if noisy else NO_GAUSS
-            advance(net, chunk.size, samples, chunk, on_targets, targets is not None, gauss, learn, False, step, rec,
+            advance(net, chunk.size, samples, chunk, on_targets, targets is not None, noise, learn, False, step, rec,
                     None if trace is None else trace[start:start + chunk.size])
             step += chunk.size
             if bar:
                 bar.advance(chunk.size)
+        if noisy:
+            mt19937.restore(net.rng, *noise)
     return step
 
 
@@ -218,10 +220,10 @@ def teacher_trace(p: PalParams, inputs: np.ndarray) -> np.ndarray:
     S, n = p.settling_steps, inputs.shape[0]
     none = Records.none(net)
     dummy = np.zeros((1, p.layers[-1]))
-    advance(net, S, inputs, np.arange(S, dtype=np.int64), dummy, False, NO_GAUSS, (False,) * 3, False, 0,
+    advance(net, S, inputs, np.arange(S, dtype=np.int64), dummy, False, NO_NOISE, (False,) * 3, False, 0,
                  none)
     trace = np.zeros((n, p.layers[-1]))
-    advance(net, n, inputs, np.arange(n, dtype=np.int64), dummy, False, NO_GAUSS, (False,) * 3, False, S,
+    advance(net, n, inputs, np.arange(n, dtype=np.int64), dummy, False, NO_NOISE, (False,) * 3, False, S,
                  none, trace)
     return trace
 
@@ -285,7 +287,7 @@ def update_angles(p: PalParams, student, run, progress: bool = True) -> np.ndarr
             for s in range(D):
                 sl = slice(s * T, (s + 1) * T)
                 order = np.arange(sl.start, sl.stop, dtype=np.int64)
-                advance(net, T, inputs, order, targets, True, NO_GAUSS, (False,) * 3, True, 0,
+                advance(net, T, inputs, order, targets, True, NO_NOISE, (False,) * 3, True, 0,
                              Records.none(net))
                 dW = [net.dW[net.woff[a]:net.woff[a + 1]].reshape(n[a + 1], n[a]) for a in range(N)]
                 last = sl.stop - 1
