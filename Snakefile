@@ -50,6 +50,7 @@ for _figure in FIGURES:
 
 
 include: "workflow/rules/fig3_kin.smk"
+include: "workflow/rules/pal_runs.smk"
 include: "workflow/rules/figures.smk"
 
 

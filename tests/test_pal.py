@@ -123,6 +123,10 @@ def test_stored_fig3abc_records():
         np.testing.assert_allclose(s.angles["angle_BPP_RHS"], stored["angle_BPP_RHS"][i], rtol=0, atol=1e-9)
         np.testing.assert_allclose(s.update_angles, stored["angle_BP"][i], rtol=0, atol=1e-8)
         close(s.net.B, s.records.B[-1])  # the replay runs on a copy: the student keeps its final weights
+    # a job of the later seeds alone, told the run's first seed, gets PAL's shared input (seed 1 is stored 6th)
+    p = load_pal_params(PAL / "params" / "Fig3abc" / "params.json", {"epochs": 2, "random_seed": [1], "shared_seed": 123})
+    (s,) = task.run(p, "bw_only", progress=False).students
+    np.testing.assert_allclose(s.angles["angle_WPPT_BPP"], stored["angle_WPPT_BPP"][5], rtol=0, atol=1e-9)
 
 
 def test_feedback_aligns_without_a_teacher():
@@ -214,3 +218,47 @@ def test_kernel_normals_are_numpys(n):
     other = np.random.RandomState(0)
     mt19937.restore(other, *state)
     np.testing.assert_array_equal(other.normal(size=5), rng.normal(size=5))
+
+
+ORACLE_CASES = {  # name -> overrides of PAL's Fig3abc file (5-20-10-20-5 shrunk to 3-4-3-2)
+    "PAL, PAL's settings": {},
+    "PAL, held white noise scaled by |u|, gated decay": {"noise_type": "hold_white_noise", "noise_mode": "uP", "gate_regularizer": True},
+    "PAL, noise by |u_breve|, raw rates, no low-pass": {"noise_mode": "uP_breve", "pyr_hi_pass": False, "dWPP_low_pass": False},
+    "PAL, noise by |v_api|, interneuron low-pass, voltage plasticity": {"noise_mode": "vapi", "inter_low_pass": True, "dWPP_use_activation": False},
+    "PAL, no prospective coding, tanh": {"taur": 0.0, "activation": "tanh"},
+    "PAL, half look-ahead, soft_relu / hard_sigmoid / relu": {"taur": 0.5, "activation": ["soft_relu", "hard_sigmoid", "relu"]},
+    "BP, linear": {"model_type": "BP", "activation": "linear", "eta_fw": [0.1, 0.1, 0.1]},
+    "FA, logistic": {"model_type": "FA"},
+}
+
+
+@pytest.mark.parametrize("case", list(ORACLE_CASES))
+@pytest.mark.parametrize("with_target", [True, False])
+def test_kernel_step_matches_the_numpy_oracle(case, with_target):
+    """300 learning steps of the kernel against tests/oracle_pal.py, every option PAL's files can switch."""
+    from microcircuits.kernels import mt19937
+    from microcircuits.models.pal import NO_NOISE, Records, advance, build
+
+    from .oracle_pal import PalOracle
+    overrides = {"layers": [3, 4, 3, 2], "eta_IP": [0.5, 0.5], "eta_fw": [1, 1, 1], "random_seed": [11], **ORACLE_CASES[case]}
+    p = load_pal_params(PAL / "params" / "Fig3abc" / "params.json", overrides)
+    net = build(p, 11)
+    oracle = PalOracle(p, net, np.random.RandomState(11))
+    rs = np.random.RandomState(5)
+    samples, targets = rs.uniform(0, 1, (40, 3)), rs.uniform(-1, 1, (40, 2))
+    order = np.repeat(np.arange(40), 10).astype(np.int64)
+    rec = Records.for_run(net, 0, 1000, False)
+    advance(net, 30, samples, order[:30], targets, False, NO_NOISE, (False, False, False), False, 0, rec)
+    for n in range(30):
+        oracle.step(samples[order[n]], None, False, False, False)
+    noise = mt19937.state_of(net.rng)
+    advance(net, 300, samples, order[30:330], targets, with_target, noise, (True, True, True), False, 30, rec)
+    for n in range(30, 330):
+        oracle.step(samples[order[n]], targets[order[n]] if with_target else None, True, True, True)
+    for kind, ours in (("W", oracle.W), ("B", oracle.B), ("WIP", oracle.WIP), ("BPI", oracle.BPI)):
+        np.testing.assert_allclose(flat(net.blocks(kind)), flat(ours), rtol=1e-10, atol=1e-13, err_msg=kind)
+    uP, uI = net.voltages()
+    np.testing.assert_allclose(flat(uP), flat(oracle.u), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(flat(uI), flat(oracle.uI), rtol=1e-10, atol=1e-13)
+    if p.model_type == "PAL":
+        assert np.abs(flat(net.blocks("B")) - flat(PalOracle(p, build(p, 11), np.random.RandomState(11)).B)).max() > 1e-6

@@ -123,6 +123,45 @@ def test_smoke_ablation_removes_the_block_for_good(smoke):
     assert job["fw_connection_mode"] == "skip" and job["ablate_block"] == [3, 2] and job["activation"] == "logistic"
 
 
+def test_smoke_pal_figures(smoke):
+    """PAL's three figures: their grids, the replay's update angles, and the seeds of a cell of its own."""
+    for fig in ("pal_fig3", "pal_fig4", "pal_figS3"):
+        assert_figure_made(smoke, fig)
+    f3 = xr.open_dataset(smoke / SMOKE / "pal_fig3" / "pal_fig3.nc")
+    assert f3.angle_WPPT_BPP.dims == ("regime", "seed", "time", "hidden_area")
+    assert set(f3.regime.values) == {"near-linear", "saturating"} and f3.time.attrs["units"] == "ms"
+    assert set(f3.seed.values) == {123, 456, 999}  # the saturating regime's seeds are Fig3def's
+    assert np.isnan(f3.angle_WPPT_BPP.sel(regime="near-linear", seed=999)).all()
+    assert f3.angle_dw_bp.sizes["replay_sample"] == 200 and np.isfinite(f3.angle_dw_bp.sel(regime="near-linear", seed=123)).all()
+    f4 = xr.open_dataset(smoke / SMOKE / "pal_fig4" / "pal_fig4.nc")
+    assert list(f4.model.values) == ["BP", "FA", "PAL"] and f4.feedback_weights.dims[-1] == "feedback_synapse"
+    s3 = xr.open_dataset(smoke / SMOKE / "pal_figS3" / "pal_figS3.nc")
+    assert list(s3.tau_xi.values) == [0.1, 1.0, 10.0] and set(s3.coding.values) == {"plain", "prospective"}
+
+
+@pytest.mark.parametrize("fig, cell, pal_file", [
+    ("pal_fig3", "linear", "Fig3abc"), ("pal_fig3", "nonlinear", "Fig3def"),
+    ("pal_fig4", "BP", "Fig4ab/BP"), ("pal_fig4", "FA", "Fig4ab/FA"), ("pal_fig4", "PAL", "Fig4ab/PAL"),
+    ("pal_figS3", "tauxi0.1_plain", "Fig6/tauxi10_rescale_lr/u"),
+    ("pal_figS3", "tauxi1_prospective", "Fig6/tauxi100_rescale_lr/prosp_u"),
+    ("pal_figS3", "tauxi10_plain", "Fig6/tauxi1000_rescale_lr/u"),
+])
+def test_pal_jobs_get_pal_files(repo, fig, cell, pal_file):
+    """At the paper's scale, the jobs of a PAL cell together get PAL's parameter file, key for key."""
+    folder = repo / "results" / fig / "params" / cell
+    targets = [f"results/{fig}/params/{cell}/group{g}.json" for g in (0, 1)]
+    snakemake(repo, "--cores", "1", *targets)
+    jobs = [json.loads((folder / f"group{g}.json").read_text()) for g in (0, 1)]
+    expected = json.loads((Path(__file__).parent / "data" / "reference" / "pal" / "params" / pal_file / "params.json").read_text())
+    expected.pop("_comment", None)
+    seeds = expected.pop("random_seed")
+    assert jobs[0]["random_seed"] + jobs[1]["random_seed"] == seeds
+    for job in jobs:
+        job.pop("random_seed")
+        assert job.pop("shared_seed") == seeds[0]  # every job's input and teacher: those of PAL's one run
+        assert job == expected
+
+
 def test_outputs_speak_one_vocabulary(smoke):
     """Every run and figure file: a long_name on every variable and coordinate, UDUNITS units, the same
     dimension names everywhere, and a history that grows with every step that made the file."""

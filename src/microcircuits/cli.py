@@ -301,15 +301,24 @@ def _set_threads(n: int | None) -> int:
 
 
 def keys_table() -> str:
-    lines = ["| key | kind | default | status | meaning |", "|---|---|---|---|---|"]
+    """Markdown tables of the keys: the error-neuron files', then PAL's runner files' (--task)."""
     from dataclasses import fields
 
     from .params import Params
-    defaults = {f.name: f.default for f in fields(Params)}
-    for k, meta in SCHEMA.items():
-        default = "required" if meta["required"] else repr(defaults[k])
-        lines.append(f"| `{k}` | {meta['check'].kind} | {default} | {meta['status']} | {meta['doc']} |")
-    return "\n".join(lines)
+    from .params_pal import IGNORED, PAL_SCHEMA, PalParams
+    out = []
+    for heading, schema, cls in ((None, SCHEMA, Params),
+                                 ("PAL runner files (`--task bw_only|fw_bw`; docs/pal.md)", {**PAL_SCHEMA, **IGNORED}, PalParams)):
+        defaults = {f.name: f.default for f in fields(cls)}
+        if heading:
+            out += ["", f"### {heading}", ""]
+        out += ["| key | kind | default | status | meaning |", "|---|---|---|---|---|"]
+        for k, meta in schema.items():
+            required = meta["required"] or meta.get("pal_only")
+            default = ("required" + (" (PAL)" if meta.get("pal_only") else "")) if required and defaults.get(k) is None \
+                else repr(defaults.get(k, False))
+            out.append(f"| `{k}` | {meta['check'].kind} | {default} | {meta['status']} | {meta['doc']} |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

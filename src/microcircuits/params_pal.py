@@ -1,5 +1,5 @@
 """The parameters of Phaseless Alignment Learning's own runner files (PAL MC/experiments/*/params.json): no
-``mc_model``, PAL's keys, its runner's tasks (docs/parameters.md, "PAL runner files").  Every key a PAL file
+``mc_model``, PAL's keys, its runner's tasks (docs/pal.md §6).  Every key a PAL file
 uses is here: implemented, accepted and ignored where PAL's code ignores it (status 'ignored'), or accepted
 only at the one value we support (status 'fixed').  The model they build: models/pal.py.
 """
@@ -47,7 +47,7 @@ def only(value):
 
 @dataclass(frozen=True)
 class PalParams(RunLength):
-    """One PAL runner file, validated (its keys: docs/parameters.md, 'PAL runner files')."""
+    """One PAL runner file, validated (its keys: docs/pal.md §6)."""
 
     model_type: str = key(choice(MODEL_TYPES), required=True, doc="BP (B = W^T every step), FA (B fixed) or PAL (B learned from noise)")
     layers: tuple = key(int_list(1, 3), required=True, doc="units per area, input first (at least one hidden area)")
@@ -85,16 +85,17 @@ class PalParams(RunLength):
     tauHP: float = key(number(0, lo_open=True), doc="high-pass time constant of the rates that teach B (ms)", pal_only=True)
     tauLO: float = key(number(0, lo_open=True), doc="low-pass time constant of forward updates and inter_low_pass (ms)", pal_only=True)
     noise_type: str = key(choice(tuple(NOISE_TYPES)), doc="OU (filtered) or hold_white_noise", pal_only=True)
-    noise_mode: str = key(choice(tuple(NOISE_MODES)), doc="const, or the noise's scale times |uP|, |uP_breve| or |vapi| (uP_adaptive, a stub in PAL, is refused)", pal_only=True)
+    noise_mode: str = key(choice(tuple(NOISE_MODES)), doc="const, or the noise scaled by abs(uP), abs(uP_breve) or abs(vapi) (uP_adaptive, a stub in PAL, is refused)", pal_only=True)
     noise_scale: tuple = key(number_list, doc="noise scale sigma per hidden area", pal_only=True)
     alpha: tuple = key(number_list, doc="weight decay of B per hidden area", pal_only=True)
     pyr_hi_pass: bool = key(boolean, doc="B learns from high-passed rates of the area above (false: raw rates)", pal_only=True)
     dWPP_low_pass: bool = key(boolean, doc="forward updates low-passed with tauLO (PAL students only, as in PAL)", pal_only=True)
     inter_low_pass: bool = key(boolean, doc="interneuron dendrite low-passed with tauLO", pal_only=True)
     gate_regularizer: bool = key(boolean, doc="weight decay of B only where the high-passed presynaptic rate is > 0", pal_only=True)
-    dWPP_r_low_pass: bool = key(only(False), False, "low-pass of presynaptic rates in dW (unused by every PAL file)", status="fixed", pal_only=True)
-    dWPP_post_low_pass: bool = key(only(False), False, "low-pass of the postsynaptic error in dW (unused by every PAL file)", status="fixed", pal_only=True)
+    dWPP_r_low_pass: bool = key(only(False), False, "low-pass of presynaptic rates in dW (unused by every PAL file)", status="fixed")
+    dWPP_post_low_pass: bool = key(only(False), False, "low-pass of the postsynaptic error in dW (unused by every PAL file)", status="fixed")
     varphi_regularizer: bool = key(only(False), False, "phi' B phi' weight decay (unused by every PAL file)", status="fixed")
+    shared_seed: int | None = key(integer(0, 2**32 - 1), None, "this project's: the seed the shared input (bw_only) and the teacher (fw_bw) derive from, which PAL takes from the first of random_seed; set when a run's seeds are split over jobs")
     taur: float | None = key(number(0), None, "runner: students' look-ahead scaled by taur (0: no prospective coding)")
     rec_per_steps: int = key(integer(1), 1000, "a record after every rec_per_steps steps of the run, settling included")
     rec_MSE: bool = key(boolean, True, "record the squared output error (fw_bw)")
@@ -136,7 +137,7 @@ def pal_params_from_mapping(mapping: Mapping, source: str = "<mapping>") -> PalP
         if k not in schema:
             close = difflib.get_close_matches(str(k), schema, 1, 0.8)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ParamsError(source, k, v, f"this key is unknown to PAL's runner files{hint}; see docs/parameters.md")
+            raise ParamsError(source, k, v, f"this key is unknown to PAL's runner files{hint}; see docs/pal.md §6")
         try:
             checked = schema[k]["check"](v)
         except ValueError as err:

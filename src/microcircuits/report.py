@@ -34,6 +34,22 @@ def published_image(figure: str) -> Path:
     return Path(str(PUBLISHED / f"{figure}_authors.png"))
 
 
+def published_pal(name: str = "fig3abc_stored.nc"):
+    """The PAL authors' stored results (data/published/README.md), as an xarray Dataset."""
+    import xarray as xr
+    return xr.load_dataset(Path(__file__).parent / "data" / "published" / "pal" / name)
+
+
+def mean_and_spread(ax, x, values, colour, label=None, dashed=False, axis=0) -> None:
+    """A mean line with a band of ± one standard deviation over ``axis`` (NaN ignored): how the PAL figures
+    show seeds."""
+    with np.errstate(invalid="ignore"):
+        mean, std = np.nanmean(values, axis=axis), np.nanstd(values, axis=axis)
+    ok = np.isfinite(mean)
+    ax.plot(np.asarray(x)[ok], mean[ok], color=colour, lw=1.3, ls="--" if dashed else "-", label=label)
+    ax.fill_between(np.asarray(x)[ok], (mean - std)[ok], (mean + std)[ok], color=colour, alpha=0.2, lw=0)
+
+
 def _loss_verdict(ours: float, published: float, on_floor: bool) -> tuple[str, str]:
     if on_floor:
         return ("within" if ours <= LOSS_FLOOR * (1 + LOSS_TOLERANCE) else "outside"), f"≤ {LOSS_FLOOR:g} (+30 %)"

@@ -293,6 +293,78 @@ def check_fig3_kin(figure):
     FIG3_KIN[figure] = config[figure]
 
 
+PAL_FIGURES = {}  # figure -> its section; filled by the figure's rule module (check_pal_figure)
+PAL_KEEP = {}  # figure -> the run variables its aggregate keeps (its rule module)
+PAL_DIM_ATTRS = {}  # figure -> attributes of its dims
+
+
+def check_pal_figure(figure):
+    """Check a PAL figure's section (schema $defs.pal_figure; each cell's coordinates on exactly its dims; every
+    job's parameters by PAL's own schema) and register it for the shared rules (workflow/rules/pal_runs.smk)."""
+    from microcircuits.params import InputError, ParamsError
+    from microcircuits.params_pal import pal_params_from_mapping
+    from microcircuits.preflight import pal_preflight
+
+    check_section(figure, {"$ref": "#/$defs/pal_figure"})
+    section = config[figure]
+    for name, cell in section["cells"].items():
+        if sorted(cell["at"]) != sorted(section["dims"]):
+            raise WorkflowError(f"{config_source([figure, 'cells', name, 'at'])}: {figure}.cells.{name}.at: "
+                                f"{sorted(cell['at'])}; expected a value for each of dims {section['dims']}")
+    stray = locate(section, "random_seed", None, (figure,))
+    if stray is not None:
+        raise WorkflowError(f"{config_source(list(stray))}: {'.'.join(map(str, stray))}: the seeds of a figure's jobs are "
+                            f"its `seeds` (a cell's own `seeds`), grouped by `seeds_per_job`; remove this key")
+    PAL_FIGURES[figure] = section
+    for job in pal_jobs(figure):
+        parameters = pal_job(figure, job["cell"], job["group"])
+        try:
+            pal_preflight(pal_params_from_mapping(parameters, source=f"{figure} job {job['cell']}"),
+                          section["task"], section["compare_bp"])
+        except ParamsError as err:
+            where = locate(section, err.key, parameters.get(err.key), (figure,))
+            place = f"{config_source(list(where))}: {'.'.join(map(str, where))}" if where else f"config/{figure}.yaml: {figure}"
+            raise WorkflowError(f"{place}: the job {job['cell']} gets {err.key}: {json.dumps(err.value)}, which is not "
+                                f"allowed; {err.allowed}")
+        except InputError as err:
+            raise WorkflowError(f"config/{figure}.yaml: {figure}: the job {job['cell']}: {err}")
+
+
+def pal_seed_groups(figure, cell):
+    """A PAL cell's seeds (its own, else the figure's) in the groups one job each runs."""
+    section = PAL_FIGURES[figure]
+    return seed_groups({"seeds": section["cells"][cell].get("seeds", section["seeds"]),
+                        "seeds_per_job": section["seeds_per_job"]})
+
+
+def pal_jobs(figure):
+    """Every job of a PAL figure: its cell and seed group."""
+    return [{"cell": c, "group": g} for c in PAL_FIGURES[figure]["cells"] for g in range(len(pal_seed_groups(figure, c)))]
+
+
+def pal_job(figure, cell, group):
+    """A PAL job's parameters: the section's `common`, the cell's settings, the group's seeds, and the first
+    seed of the cell, from which every job takes the input (bw_only) and the teacher (fw_bw) as PAL's one run of
+    all seeds does (`shared_seed`)."""
+    section = PAL_FIGURES[figure]
+    groups = pal_seed_groups(figure, cell)
+    return merged(section["common"], section["cells"][cell]["settings"],
+                  {"random_seed": groups[int(group)], "shared_seed": groups[0][0]})
+
+
+PAL_US_PER_STEP = 3.0  # measured on the 2-core VM at 5-20-10-20-5 (docs/performance.md), for cluster time limits
+
+
+def pal_runtime(wildcards, attempt):
+    """Minutes for a PAL job: its seeds' steps (and the replay's) at PAL_US_PER_STEP, with headroom."""
+    from microcircuits.params_pal import pal_params_from_mapping
+    from microcircuits.preflight import pal_preflight
+    section = PAL_FIGURES[wildcards.fig]
+    p = pal_params_from_mapping(pal_job(wildcards.fig, wildcards.cell, wildcards.group))
+    steps = pal_preflight(p, section["task"], section["compare_bp"])["steps"]
+    return int(attempt * (10 + 3 * steps * PAL_US_PER_STEP * 1e-6 / 60))
+
+
 def kin_base(figure, model):
     """The registered model a kin's entry runs (the entry's name itself for a reused Fig. 3 model)."""
     entry = config[figure]["models"][model]

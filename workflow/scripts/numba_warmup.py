@@ -16,7 +16,21 @@ LENGTHS = ("random_seed", "epochs", "dataset_size", "settling_time")  # a change
 kind = snakemake.wildcards.kind
 with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
     t0 = time.perf_counter()
-    if kind in MODELS:  # every kernel of a model: training and the replay against backprop
+    if kind == "pal":  # PAL's runner: both tasks and the replay, on a tiny network
+        from microcircuits.params_pal import pal_params_from_mapping
+        from microcircuits.tasks import pal
+        common = dict(dt=0.01, Tpres=0.05, dataset_size=2, epochs=1, settling_time=0.05, layers=[2, 3, 2],
+                      activation="logistic", gl=0.03, gbas=0.1, gapi=0.06, gden=0.1, gnI=0.06, gntgt=0.06,
+                      eta_fw=[1, 1], eta_bw=[1], eta_IP=[1], eta_PI=[1], random_seed=[1], init_in_SPS=True,
+                      dWPP_use_activation=True, rec_per_steps=1, dtxi=0.01, tauxi=0.1, tauHP=0.1, tauLO=100,
+                      noise_type="OU", noise_mode="const", noise_scale=[0.05], alpha=[1e-5], pyr_hi_pass=True,
+                      dWPP_low_pass=True, inter_low_pass=False, gate_regularizer=False, model_type="PAL",
+                      **{k: [-1, 1] for k in ("init_WPP_range", "init_WIP_range", "init_BPP_range", "init_BPI_range",
+                                              "init_teacher_WPP_range", "init_teacher_WIP_range",
+                                              "init_teacher_BPP_range", "init_teacher_BPI_range")})
+        for task in pal.TASKS:
+            pal.run(pal_params_from_mapping(common, source="numba warm-up (pal)"), task, compare=True, progress=False)
+    elif kind in MODELS:  # every kernel of a model: training and the replay against backprop
         skip = not MODELS[kind].layered_only
         p = params_from_mapping(dict(
             mc_model=kind, teacher_mc_model="ann", layers=[3, 2, 1], eta_fw=[0.1, 0.1], activation="tanh",

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microcircuits.params import ParamsError, params_from_mapping
+from microcircuits.params_pal import pal_params_from_mapping
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import snakemake
@@ -14,7 +15,8 @@ out = Path(snakemake.output[0])
 parameters = vars(snakemake.params.p)
 with open(snakemake.log[0], "w") as log:
     try:
-        params_from_mapping(parameters, source=f"config ({out})")
+        check = params_from_mapping if "mc_model" in parameters else pal_params_from_mapping  # PAL's runner files have none
+        check(parameters, source=f"config ({out})")
     except ParamsError as err:
         print(err, file=log)
         print(err, file=sys.stderr)

@@ -1,5 +1,5 @@
 """Euler steps of the dendritic microcircuit as Phaseless Alignment Learning's runner integrates it (PAL's
-``base_model`` for BP and FA, its ``noise_model`` for PAL; docs/models.md §6).
+``base_model`` for BP and FA, its ``noise_model`` for PAL; docs/pal.md §1).
 
 The network is strictly layered, so every matrix is a dense row-major block of one flat array:
 ``W`` block a (area a+1 from area a, a = 0..N-1), ``B`` and ``BPI`` block k (hidden area k+1 from area k+2 and

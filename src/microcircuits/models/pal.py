@@ -1,6 +1,6 @@
 """Phaseless Alignment Learning (PAL; Max et al., arXiv 2212.10249): the dendritic microcircuit whose
 feedback weights B learn from apical noise, as PAL's own runner builds it from its parameter files
-(``model_type`` BP, FA or PAL; their keys: params_pal.py).  Equations: docs/models.md §6; kernel:
+(``model_type`` BP, FA or PAL; their keys: params_pal.py).  Equations: docs/pal.md; kernel:
 kernels/pal.py; tasks: tasks/pal.py.
 """
 

@@ -9,7 +9,7 @@
 
 Per student: a settling phase (no plasticity, no noise, no target) over the samples in order, then epochs,
 each of which first shuffles the samples (shuffles compound: each permutes the previous epoch's order) with
-the student's own generator, which then draws the noise, step by step and area by area (docs/models.md §6.3).
+the student's own generator, which then draws the noise, step by step and area by area (docs/pal.md §2).
 Records are taken after every ``rec_per_steps``-th step of the run, settling included; the metrics of
 ``--compare BP`` are computed from them (:func:`alignment_angles`).
 """
@@ -98,6 +98,12 @@ def train(p: PalParams, net: PalNet, samples: np.ndarray, targets: np.ndarray | 
     return step
 
 
+def run_seed(p: PalParams) -> int:
+    """The seed PAL's runner derives the shared input (bw_only) and the teacher (fw_bw) from: the first of the
+    run's seeds, or ``shared_seed`` when a run's seeds are split over jobs."""
+    return p.shared_seed if p.shared_seed is not None else p.random_seed[0]
+
+
 def run_teacher(p: PalParams, seeds, samples: np.ndarray, bar: Progress | None = None):
     """The fw_bw teacher: its seed, the network after its run, its output before every step of its epoch and
     the per-sample targets (the value before each sample's last step)."""
@@ -121,10 +127,12 @@ def run(p: PalParams, task: str, compare: bool = False, progress: bool = True) -
     result = PalRun(params=p, task=task, students=[], samples=np.zeros(0), compare=compare)
     with Progress(total, f"PAL {task} {p.model_type} {'-'.join(map(str, p.layers))}", progress) as bar:
         if task == "fw_bw":
-            result.teacher_seed, result.teacher, result.teacher_trace, result.teacher_targets = run_teacher(p, seeds, draw_samples(p, teacher_seed(seeds)), bar)
+            first = [run_seed(p)]
+            result.teacher_seed, result.teacher, result.teacher_trace, result.teacher_targets = run_teacher(
+                p, first, draw_samples(p, teacher_seed(first)), bar)
             input_seed = result.teacher_seed
         else:
-            input_seed = seeds[0]
+            input_seed = run_seed(p)
         samples = draw_samples(p, input_seed)
         result.samples = samples
         for seed in seeds:
@@ -200,7 +208,7 @@ def alignment_angles(p: PalParams, net: PalNet, rec: Records) -> dict[str, np.nd
 #    (gl+gbas+gapi)/(gl+gbas)), error = target - output voltage, propagated by φ'(v) Wᵀ.
 #
 # The student's input sequence is PAL's as it stands after training: in bw_only, the first epoch's shuffle
-# permuted, in place, the first row of every sample's block of the shared input (docs/models.md §6.4), so each
+# permuted, in place, the first row of every sample's block of the shared input (docs/pal.md §5, quirk 3), so each
 # block starts with another sample.  The replay keeps this, as the stored data did.
 
 def replay_sequence(p: PalParams, run, student) -> np.ndarray:
@@ -216,7 +224,7 @@ def replay_sequence(p: PalParams, run, student) -> np.ndarray:
 
 def teacher_trace(p: PalParams, inputs: np.ndarray) -> np.ndarray:
     """The comparison's teacher on the per-step ``inputs``: its output before every step of its epoch."""
-    net = build(p, teacher_seed(list(p.random_seed)), teacher=True)
+    net = build(p, teacher_seed([run_seed(p)]), teacher=True)
     S, n = p.settling_steps, inputs.shape[0]
     none = Records.none(net)
     dummy = np.zeros((1, p.layers[-1]))
