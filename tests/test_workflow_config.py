@@ -31,13 +31,15 @@ def test_lint_is_clean(repo):
 def test_dry_run_of_all(repo, profile):
     r = snakemake(repo, "-n", "all", "--forceall", *profile)
     counts = job_counts(r.stdout)
-    assert counts["fig3_simulate"] == 40 and counts["notebook"] == 10
+    assert counts["fig3_simulate"] == 40 and counts["notebook"] == 13
     assert counts["fig_ablation_simulate"] == 20  # two connectivities x ten seeds
     assert counts["kin_simulate"] == 10 + 20 + 20  # A1: errormc; A2: dPC, Sacramento; C1: two dPC variants
     assert counts["kin_aggregate"] == 3 and counts["fig8_transfer"] == 1
     assert counts["fig2a_simulate"] == 2 and counts["fig2b_simulate"] == 1
     assert counts["fig4_simulate"] == 160 and counts["fig5_simulate"] == 80  # sigma = 0 comes from Fig. 4
-    assert counts["numba_warmup"] == 9  # four models, the cart-pole loop, DMS, genMNIST and its two ablation networks
+    assert counts["numba_warmup"] == 10  # four models, the cart-pole loop, DMS, genMNIST, its two ablation networks, PAL
+    # PAL: Fig. 3's two regimes, Fig. 4's three models, SI Fig. 3's six cells, two seed groups of five each
+    assert counts["pal_simulate"] == 2 * 2 + 3 * 2 + 6 * 2 and counts["pal_aggregate"] == 3
     if profile:
         assert "Group job fig3_sims" in r.stdout
 

@@ -7,6 +7,7 @@ provenance and read-off uncertainty travel with them (`data/published/README.md`
 from __future__ import annotations
 
 import os
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,14 +41,20 @@ def published_pal(name: str = "fig3abc_stored.nc"):
     return xr.load_dataset(Path(__file__).parent / "data" / "published" / "pal" / name)
 
 
-def mean_and_spread(ax, x, values, colour, label=None, dashed=False, axis=0) -> None:
-    """A mean line with a band of ± one standard deviation over ``axis`` (NaN ignored): how the PAL figures
-    show seeds."""
-    with np.errstate(invalid="ignore"):
-        mean, std = np.nanmean(values, axis=axis), np.nanstd(values, axis=axis)
-    ok = np.isfinite(mean)
-    ax.plot(np.asarray(x)[ok], mean[ok], color=colour, lw=1.3, ls="--" if dashed else "-", label=label)
-    ax.fill_between(np.asarray(x)[ok], (mean - std)[ok], (mean + std)[ok], color=colour, alpha=0.2, lw=0)
+def mean_and_spread(ax, x, values, colour, label=None, dashed=False, axis=0, quantiles=False) -> None:
+    """How the PAL figures show seeds: the mean and a band of ± one standard deviation over ``axis`` (NaN
+    ignored), or with ``quantiles`` (for a log scale) the median and the band from the 16th to the 84th
+    percentile."""
+    with warnings.catch_warnings():  # all-NaN columns (times a cell did not reach) stay NaN, quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if quantiles:
+            low, centre, high = np.nanpercentile(values, [16, 50, 84], axis=axis)
+        else:
+            centre, std = np.nanmean(values, axis=axis), np.nanstd(values, axis=axis)
+            low, high = centre - std, centre + std
+    ok = np.isfinite(centre)
+    ax.plot(np.asarray(x)[ok], centre[ok], color=colour, lw=1.3, ls="--" if dashed else "-", label=label)
+    ax.fill_between(np.asarray(x)[ok], low[ok], high[ok], color=colour, alpha=0.2, lw=0)
 
 
 def _loss_verdict(ours: float, published: float, on_floor: bool) -> tuple[str, str]:

@@ -405,6 +405,21 @@ def kin_target_problem(target):
     return f"model '{model}' is not one of {fig}'s (config/{fig}.yaml); the models it runs itself: {own}"
 
 
+def pal_target_problem(target):
+    """A PAL figure's run or parameter file of a cell it does not have, or of a seed group beyond the cell's."""
+    m = re.fullmatch(rf"{re.escape(RESULTS)}/({'|'.join(map(re.escape, PAL_FIGURES))})/(?:runs|params)/([^/]+)/group(\d+)\.(?:nc|json)", target)
+    if not m or not PAL_FIGURES:
+        return None
+    fig, cell, group = m.groups()
+    cells = PAL_FIGURES[fig]["cells"]
+    if cell not in cells:
+        return f"cell '{cell}' is not one of {fig}'s (config/{fig}.yaml); allowed: {', '.join(cells)}"
+    n = len(pal_seed_groups(fig, cell))
+    if int(group) >= n:
+        return f"group {group}: {fig}'s cell {cell} has {n} seed group(s) (seeds_per_job); allowed: {', '.join(map(str, range(n)))}"
+    return None
+
+
 def kin_labels(figure):
     """Legend labels of a kin's models: the entry's label, or the registry's."""
     return {m: e.get("label", MODELS[kin_base(figure, m)].label) for m, e in config[figure]["models"].items()}

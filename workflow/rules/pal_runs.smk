@@ -8,6 +8,7 @@ PAL_WILDCARDS = dict(fig="|".join(PAL_FIGURES) or "(?!)",
                      cell="|".join(sorted({re.escape(c) for s in PAL_FIGURES.values() for c in s["cells"]})) or "(?!)",
                      group=r"\d+")
 WARMUPS["pal"] = {}  # numba_warmup.py runs PAL's tiny tasks itself
+TARGET_CHECKS.append(pal_target_problem)
 rule pal_job_params:
     """The PAL runner file of one job: the figure's `common`, the cell's settings, the group's seeds."""
     output:
