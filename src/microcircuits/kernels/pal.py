@@ -15,7 +15,7 @@ import numpy as np
 from numba import uintp as U
 
 from . import mt19937, vecmath
-from .activations import LOGISTIC, SOFT_RELU, dphi, phi
+from .activations import LOGISTIC, SOFT_RELU, phi
 from .cache import kernel_jit
 
 jit = kernel_jit(error_model="numpy")
@@ -36,17 +36,10 @@ CONST, BY_U, BY_U_BREVE, BY_VAPI = 0, 1, 2, 3
 
 @inline_jit
 def pal_phi(kind, x):
-    """PAL's transfer functions: ENM's with slope 1 and offset 0, except soft_relu = log(1 + e^x)."""
+    """PAL's transfer functions: activations.phi with slope 1 and offset 0, except soft_relu = log(1 + e^x)."""
     if kind == SOFT_RELU:
         return math.log(1.0 + math.exp(x))
     return phi(kind, x, 1.0, 0.0)
-
-
-@inline_jit
-def pal_dphi(kind, x):
-    if kind == SOFT_RELU:
-        return 1.0 / (1.0 + math.exp(-x))
-    return dphi(kind, x)
 
 
 @inline_jit
