@@ -284,6 +284,8 @@ def update_angles(p: PalParams, student, run, progress: bool = True) -> np.ndarr
     net.sigma[:] = 0.0
     out = np.zeros((snaps.size * D, N))
     n = net.sizes
+    none, steps = Records.none(net), np.arange(D * T, dtype=np.int64)
+    dW = [net.dW[net.woff[a]:net.woff[a + 1]].reshape(n[a + 1], n[a]) for a in range(N)]  # views: each step's dW
     with Progress(snaps.size * D * T, f"replay seed {student.seed}", progress) as bar:
         for j, idx in enumerate(snaps):
             net.W[:] = rec.W[idx]
@@ -293,12 +295,8 @@ def update_angles(p: PalParams, student, run, progress: bool = True) -> np.ndarr
             net.BPI[:] = np.concatenate([m.ravel() for m in BPI])
             net.WIP[:] = np.concatenate([m.ravel() for m in WIP])
             for s in range(D):
-                sl = slice(s * T, (s + 1) * T)
-                order = np.arange(sl.start, sl.stop, dtype=np.int64)
-                advance(net, T, inputs, order, targets, True, NO_NOISE, (False,) * 3, True, 0,
-                             Records.none(net))
-                dW = [net.dW[net.woff[a]:net.woff[a + 1]].reshape(n[a + 1], n[a]) for a in range(N)]
-                last = sl.stop - 1
+                advance(net, T, inputs, steps[s * T:(s + 1) * T], targets, True, NO_NOISE, (False,) * 3, True, 0, none)
+                last = (s + 1) * T - 1
                 bp = backprop_update(p, net, W, inputs[last], targets[last])
                 out[j * D + s] = [_angle(dW[a], bp[a]) for a in range(N)]
                 bar.advance(T)
