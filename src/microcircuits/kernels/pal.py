@@ -1,12 +1,15 @@
 """Euler steps of the dendritic microcircuit as Phaseless Alignment Learning's runner integrates it (PAL's
 ``base_model`` for BP and FA, its ``noise_model`` for PAL; docs/pal.md §1).
 
-The network is strictly layered, so every matrix is a dense row-major block of one flat array:
-``W`` block a (area a+1 from area a, a = 0..N-1), ``B`` and ``BPI`` block k (hidden area k+1 from area k+2 and
-from interneuron population k), ``WIP`` block k (population k from area k+1).  Pyramidal vectors are flat
-over areas 1..N (``poff``), interneuron vectors over populations (``ioff``).  One call advances ``n`` steps
-with no Python and no allocation in the loop; the caller hands in the steps' inputs (``order`` indexes
-``samples``), targets and the standard-normal draws of PAL's noise, drawn in the reference's order.
+Two layouts.  The network's own (models/pal.PalNet, PAL's): every matrix a dense row-major block of one flat
+array -- ``W`` block a (area a+1 from area a, a = 0..N-1), ``B`` and ``BPI`` block k (hidden area k+1 from
+area k+2 and from interneuron population k), ``WIP`` block k (population k from area k+1) -- and pyramidal
+vectors flat over areas 1..N (``poff``), interneuron vectors over populations (``ioff``).  The kernel's: every
+area and population padded to a multiple of four units, every block stored column by column with its rows so
+padded (:func:`layout`).  A mat-vec is then a sum of whole columns, four rows per SIMD vector, each row's sum
+in PAL's order (over the presynaptic units, first to last), and every per-unit loop runs in vectors of four
+with no remainder; the padding units stay at exactly zero input, weight and update.  ``advance`` copies the
+network in (:func:`pack`), runs ``n`` steps with no Python and no allocation, and copies it back.
 """
 
 import math
@@ -14,15 +17,13 @@ import math
 import numpy as np
 from numba import uintp as U
 
-from . import mt19937, vecmath
+from . import mt19937
+from .simd import ZERO4, add4, fma4, load4, scale4, store4, sub4
 from .activations import LOGISTIC, SOFT_RELU, phi
 from .cache import kernel_jit
 
 jit = kernel_jit(error_model="numpy")
 inline_jit = kernel_jit(error_model="numpy", inline="always")
-# sums may be reassociated (SIMD partial sums): NumPy's BLAS sums in its own order too, so neither order is
-# the reference's, and the results agree to rounding (tests/test_pal.py: relative 1e-13 over 30,000 steps)
-sum_jit = kernel_jit(error_model="numpy", fastmath={"reassoc", "contract"})
 
 BP, FA, PAL = 0, 1, 2
 OU, HOLD_WHITE = 0, 1
@@ -32,6 +33,44 @@ CONST, BY_U, BY_U_BREVE, BY_VAPI = 0, 1, 2, 3
  TAU_HP, TAU_LO, TAU_XI, C_HID, C_OUT, C_DEN, N_CONST) = range(21)
 # indices into the switches vector ``f``
 (MODEL, NOISE_TYPE, NOISE_MODE, HI_PASS, DW_LOW_PASS, GATE, INTER_LOW_PASS, USE_ACTIVATION, N_SWITCH) = range(9)
+# rows of the pyramidal state: the network's ``st`` (0-13), then the noise, the noisy apical potential and the
+# squared radii of the noise's polar method (kernels/mt19937.fill_normal)
+(UP, UP_OLD, UB, R, R_OLD, VBAS, VBAS_OLD, VAPI, VAPI_OLD, RHP, DU, POST, SCRATCH, GAUSS, XI, VAPI_NOISE, RADII,
+ N_PYR_ROWS) = range(18)
+N_ST = 14
+# rows of the interneurons' state: the network's ``sti`` (0-7), then a scratch row
+UI, UI_OLD, UBI, RI, RI_OLD, VDEN, VDEN_OLD, DUI, SCRATCH_I, N_INT_ROWS = range(10)
+N_STI = 8
+# rows of the kernel's matrices and of the layout
+KW, KDW, KDWLO, KB, KBPI, KWIP, N_MATS = range(7)
+L_PYR, L_INT, L_W, L_B, L_WIP, N_LAYOUT = range(6)
+
+
+def pad4(n: int) -> int:
+    return -(-int(n) // 4) * 4
+
+
+def layout(sizes) -> np.ndarray:
+    """The kernel's offsets, rows (N + 1 entries each): padded areas, padded populations, and the column-major
+    blocks of W (and dW, dWLO), B (and BPI) and WIP, each column as long as its padded rows."""
+    n = [int(x) for x in sizes]
+    N = len(n) - 1
+    lay = np.zeros((N_LAYOUT, N + 1), dtype=np.int64)
+    lay[L_PYR, 1:] = np.cumsum([pad4(n[a + 1]) for a in range(N)])
+    lay[L_INT, 1:N] = np.cumsum([pad4(n[k + 2]) for k in range(N - 1)])
+    lay[L_W, 1:] = np.cumsum([pad4(n[a + 1]) * n[a] for a in range(N)])
+    lay[L_B, 1:N] = np.cumsum([pad4(n[k + 1]) * n[k + 2] for k in range(N - 1)])
+    lay[L_WIP, 1:N] = np.cumsum([pad4(n[k + 2]) * n[k + 1] for k in range(N - 1)])
+    return lay
+
+
+def work_arrays(sizes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Zeroed kernel-layout state: matrices (N_MATS rows), pyramidal and interneuron rows."""
+    lay = layout(sizes)
+    N = len(sizes) - 1
+    width = max(1, int(lay[L_W, N]), int(lay[L_B, N - 1]), int(lay[L_WIP, N - 1]))
+    return (np.zeros((N_MATS, width)), np.zeros((N_PYR_ROWS, max(4, int(lay[L_PYR, N])))),
+            np.zeros((N_INT_ROWS, max(4, int(lay[L_INT, N - 1])))))
 
 
 @inline_jit
@@ -44,106 +83,151 @@ def pal_phi(kind, x):
 
 @inline_jit
 def rates(kind, u, out, start, stop):
-    """out[i] = phi(u[i]) over a range of units; the logistic in arithmetic that vectorises (vecmath.exp)."""
+    """out[i] = phi(u[i]) over a range of units (out may be u).  libm's exp: over areas of 5 to 20 units no loop
+    vectorises, and one libm exp costs half of kernels/vecmath.exp's degree-13 polynomial run scalar."""
     if kind == LOGISTIC:
         for i in range(start, stop):
-            out[U(i)] = 1.0 / (1.0 + vecmath.exp(-u[U(i)]))
+            out[U(i)] = 1.0 / (1.0 + math.exp(-u[U(i)]))
     else:
         for i in range(start, stop):
             out[U(i)] = pal_phi(kind, u[U(i)])
 
 
-@sum_jit
-def matvec(M, m0, rows, cols, x, x0, out, o0):
-    """out[o0:o0+rows] = M_block @ x[x0:x0+cols]."""
-    for i in range(rows):
-        s = 0.0
-        base = m0 + i * cols
+@inline_jit
+def matvec(M, m0, ld, cols, x, x0, out, o0):
+    """out[o0:o0+ld] = block @ x[x0:x0+cols]; the block column-major, ``ld`` (a multiple of 4) rows.  Four rows
+    per register, each row's sum over the columns in order, fused multiply-adds."""
+    for c in range(0, ld, 4):
+        acc = ZERO4
+        b = m0 + c
         for j in range(cols):
-            s += M[U(base + j)] * x[U(x0 + j)]
-        out[U(o0 + i)] = s
+            acc = fma4(acc, load4(M, b), x[U(x0 + j)])
+            b += ld
+        store4(out, o0 + c, acc)
 
 
 @inline_jit
-def advance_noise(xi, g, u, ub, vapi, lo, hi, scale, mode, ou, dt, ou_keep, ou_kick):
+def outer(M, m0, ld, cols, rate, post, p0, pre, q0):
+    """block[i, j] = rate (post[p0 + i] pre[q0 + j]) (the forward update)."""
+    for j in range(cols):
+        q = pre[U(q0 + j)]
+        b = m0 + j * ld
+        for c in range(0, ld, 4):
+            store4(M, b + c, scale4(scale4(load4(post, p0 + c), q), rate))
+
+
+@inline_jit
+def add_outer(M, m0, ld, cols, rate, sign, post, p0, pre, q0):
+    """block[i, j] += rate ((sign post[p0 + i]) pre[q0 + j])."""
+    for j in range(cols):
+        q = pre[U(q0 + j)]
+        b = m0 + j * ld
+        for c in range(0, ld, 4):
+            store4(M, b + c, add4(load4(M, b + c), scale4(scale4(scale4(load4(post, p0 + c), sign), q), rate)))
+
+
+@inline_jit
+def learn_feedback(B, m0, ld, cols, rate, decay, xi, p0, pre, q0, gate):
+    """B += rate (xi (x) pre) - decay B (the decay only where pre > 0 with ``gate``)."""
+    for j in range(cols):
+        q = pre[U(q0 + j)]
+        b = m0 + j * ld
+        on = 1.0 if (q > 0.0 or not gate) else 0.0
+        for c in range(0, ld, 4):
+            old = load4(B, b + c)
+            step = sub4(scale4(scale4(load4(xi, p0 + c), q), rate), scale4(scale4(old, decay), on))
+            store4(B, b + c, add4(old, step))
+
+
+@inline_jit
+def advance_noise(xi, x0, g, g0, n, u, ub, vapi, scale, mode, ou, dt, ou_keep, ou_kick):
     """PAL's generate_noise for one area: white = scale * N(0, 1) (times |u|, |u_breve| or |v_api| in those
     modes), then OU: xi += (1/tau_xi) (-dt xi + sqrt(dt tau_xi) white), or held white noise.  ``ou_keep`` is
     1/tau_xi, ``ou_kick`` sqrt(dt tau_xi)."""
-    for i in range(lo, hi):
-        w = g[U(i)]
+    for i in range(n):
+        k = U(x0 + i)
+        w = g[U(g0 + i)]
         if mode == BY_U:
-            w = abs(u[U(i)]) * w
+            w = abs(u[k]) * w
         elif mode == BY_U_BREVE:
-            w = abs(ub[U(i)]) * w
+            w = abs(ub[k]) * w
         elif mode == BY_VAPI:
-            w = abs(vapi[U(i)]) * w
+            w = abs(vapi[k]) * w
         white = scale * w
         if ou:
-            xi[U(i)] = xi[U(i)] + ou_keep * (-dt * xi[U(i)] + ou_kick * white)
+            xi[k] = xi[k] + ou_keep * (-dt * xi[k] + ou_kick * white)
         else:
-            xi[U(i)] = white
+            xi[k] = white
 
 
 @inline_jit
-def outer(M, m0, rate, post, lo, hi, pre, p0, cols):
-    """M_block[i, j] = rate * (post[lo + i] * pre[p0 + j]) (the forward update)."""
-    for i in range(hi - lo):
-        x = post[U(lo + i)]
-        base = m0 + i * cols
+def copy_block(ext, e0, rows, cols, ker, k0, ld, into_kernel):
+    """A row-major block of the network <-> a column-major padded block of the kernel."""
+    for i in range(rows):
         for j in range(cols):
-            M[U(base + j)] = rate * (x * pre[U(p0 + j)])
+            if into_kernel:
+                ker[U(k0 + j * ld + i)] = ext[U(e0 + i * cols + j)]
+            else:
+                ext[U(e0 + i * cols + j)] = ker[U(k0 + j * ld + i)]
 
 
 @inline_jit
-def silence_apical(BPI, m0, rate, vapi_old, lo, hi, rI_old, i0, cols):
-    """B_PI += dt eta_PI (-v_api_old) (x) r_I_old: the interneurons learn to cancel the apical potential."""
-    for i in range(hi - lo):
-        x = -vapi_old[U(lo + i)]
-        base = m0 + i * cols
-        for j in range(cols):
-            BPI[U(base + j)] += rate * (x * rI_old[U(i0 + j)])
-
-
-@inline_jit
-def learn_feedback(B, m0, rate, decay, xi, lo, hi, pre, p0, cols, gate):
-    """B += rate (xi (x) pre) - decay B (the decay only where pre > 0 with ``gate``)."""
-    for i in range(hi - lo):
-        x = xi[U(lo + i)]
-        base = m0 + i * cols
-        if gate:
-            for j in range(cols):
-                q = pre[U(p0 + j)]
-                B[U(base + j)] += rate * (x * q) - (decay * B[U(base + j)]) * (1.0 if q > 0.0 else 0.0)
-        else:
-            for j in range(cols):
-                B[U(base + j)] += rate * (x * pre[U(p0 + j)]) - decay * B[U(base + j)]
+def copy_units(ext, off, ker, koff, groups, into_kernel):
+    """Per-area (or per-population) unit vectors of the network <-> their padded places in the kernel."""
+    for a in range(groups):
+        for i in range(off[a + 1] - off[a]):
+            if into_kernel:
+                ker[U(koff[a] + i)] = ext[U(off[a] + i)]
+            else:
+                ext[U(off[a] + i)] = ker[U(koff[a] + i)]
 
 
 @jit
-def advance(n, sizes, poff, ioff, woff, boff, ipoff, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma,
-            W, B, BPI, WIP, dW, dWLO, st, sti, r0, r0_old, xi, vapi_noise,
-            samples, order, targets, on, key, meta, cache,
-            learn_w, learn_lat, learn_bw, compute_dw,
-            step0, rec_every, rec_pos, rec_steps, rec_W, rec_B, rec_V, rec_lat, rec_WIP, rec_BPI, rec_mse,
-            trace, trace_out):
-    """Advance ``n`` steps; returns the next free record row.
-
-    ``st`` rows over pyramids: u, u_old, u_breve, r, r_old, vbas, vbas_old, vapi, vapi_old, rhp (high-passed r),
-    du, and scratch rows (post, phi argument, normal draws); ``sti`` rows over interneurons: uI, uI_old, uI_breve, rI, rI_old, vden, vden_old, duI.
-    Step s (0-based within the call) takes input ``samples[order[s]]`` and, if ``on``, target
-    ``targets[order[s]]``.  PAL's noise draws its standard normals from the generator state (``key``, ``meta``,
-``cache``: kernels/mt19937.py), every hidden unit in order, as NumPy's RandomState.normal would.  A record is
-    taken after every ``rec_every``-th step counted from 1 over the whole run (``step0`` steps came before).
-    With ``trace``, ``trace_out[s]`` receives the output's prospective potential before step s (the teacher's
-    target).
-    """
+def pack(sizes, poff, ioff, woff, boff, ipoff, lay, W, dW, dWLO, B, BPI, WIP, st, sti, xi, vapi_noise,
+         km, kv, kvi, into_kernel):
+    """The network's arrays into the kernel's layout (``into_kernel``) or back."""
     N = sizes.shape[0] - 1
-    P = poff[N]
-    nI = ioff[N - 1]
-    u, u_old, ub, r, r_old = st[0], st[1], st[2], st[3], st[4]
-    vbas, vbas_old, vapi, vapi_old, rhp, du = st[5], st[6], st[7], st[8], st[9], st[10]
-    uI, uI_old, ubI, rI, rI_old, vden, vden_old, duI = sti[0], sti[1], sti[2], sti[3], sti[4], sti[5], sti[6], sti[7]
-    post, du_scratch, gauss = st[11], st[12], st[13]
+    pp, pi = lay[L_PYR], lay[L_INT]
+    for a in range(N):
+        rows, cols, ld = sizes[a + 1], sizes[a], pp[a + 1] - pp[a]
+        copy_block(W, woff[a], rows, cols, km[KW], lay[L_W, a], ld, into_kernel)
+        copy_block(dW, woff[a], rows, cols, km[KDW], lay[L_W, a], ld, into_kernel)
+        copy_block(dWLO, woff[a], rows, cols, km[KDWLO], lay[L_W, a], ld, into_kernel)
+    for k in range(N - 1):
+        ld = pp[k + 1] - pp[k]
+        copy_block(B, boff[k], sizes[k + 1], sizes[k + 2], km[KB], lay[L_B, k], ld, into_kernel)
+        copy_block(BPI, boff[k], sizes[k + 1], sizes[k + 2], km[KBPI], lay[L_B, k], ld, into_kernel)
+        copy_block(WIP, ipoff[k], sizes[k + 2], sizes[k + 1], km[KWIP], lay[L_WIP, k], pi[k + 1] - pi[k], into_kernel)
+    for row in range(N_ST):
+        copy_units(st[row], poff, kv[row], lay[L_PYR], N, into_kernel)
+    copy_units(xi, poff, kv[XI], lay[L_PYR], N, into_kernel)
+    copy_units(vapi_noise, poff, kv[VAPI_NOISE], lay[L_PYR], N, into_kernel)
+    for row in range(N_STI):
+        copy_units(sti[row], ioff, kvi[row], lay[L_INT], N - 1, into_kernel)
+
+
+@inline_jit
+def record_block(rec, pos, e0, rows, cols, ker, k0, ld):
+    for i in range(rows):
+        for j in range(cols):
+            rec[pos, U(e0 + i * cols + j)] = ker[U(k0 + j * ld + i)]
+
+
+@jit
+def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma, km, kv, kvi, r0, r0_old,
+          samples, order, targets, on, key, meta, cache, tempered, learn_w, learn_lat, learn_bw, compute_dw,
+          step0, rec_every, rec_pos, rec_steps, woff, boff, ipoff, rec_W, rec_B, rec_V, rec_lat, rec_WIP, rec_BPI,
+          rec_mse, trace, trace_out):
+    """``n`` steps in the kernel's layout; returns the next free record row (see :func:`advance`)."""
+    N = sizes.shape[0] - 1
+    pp, pi, lw, lb, li = lay[L_PYR], lay[L_INT], lay[L_W], lay[L_B], lay[L_WIP]
+    P, nI = pp[N], pi[N - 1]
+    W, dW, dWLO, B, BPI, WIP = km[KW], km[KDW], km[KDWLO], km[KB], km[KBPI], km[KWIP]
+    u, u_old, ub, r, r_old = kv[UP], kv[UP_OLD], kv[UB], kv[R], kv[R_OLD]
+    vbas, vbas_old, vapi, vapi_old, rhp, du = kv[VBAS], kv[VBAS_OLD], kv[VAPI], kv[VAPI_OLD], kv[RHP], kv[DU]
+    post, scratch, gauss, xi, vapi_noise = kv[POST], kv[SCRATCH], kv[GAUSS], kv[XI], kv[VAPI_NOISE]
+    uI, uI_old, ubI, rI, rI_old = kvi[UI], kvi[UI_OLD], kvi[UBI], kvi[RI], kvi[RI_OLD]
+    vden, vden_old, duI, scratch_i = kvi[VDEN], kvi[VDEN_OLD], kvi[DUI], kvi[SCRATCH_I]
     dt = c[DT]
     model = f[MODEL]
     c_hid, c_out = c[C_HID], c[C_OUT]
@@ -153,77 +237,87 @@ def advance(n, sizes, poff, ioff, woff, boff, ipoff, kinds, c, f, eta_fw, eta_bw
     noise_mode, ou = f[NOISE_MODE], f[NOISE_TYPE] == OU
     ou_keep, ou_kick = 1.0 / c[TAU_XI], math.sqrt(dt * c[TAU_XI])
     hp = dt / c[TAU_HP]
-    out0 = poff[N - 1]
+    lo_pass = dt / c[TAU_LO]
+    out0 = pp[N - 1]
     n_out = sizes[N]
     n0 = sizes[0]
+    n_hidden = poff[N - 1]  # hidden units, unpadded: the normals drawn per step
+    inject = model == PAL and learn_bw
     for s in range(n):
         if trace:
             for i in range(n_out):
                 trace_out[s, i] = ub[out0 + i]
         # 1. keep the previous step's rates and dendrites
-        for i in range(P):
-            r_old[U(i)] = r[U(i)]
-            vbas_old[U(i)] = vbas[U(i)]
-            vapi_old[U(i)] = vapi[U(i)]
-        for i in range(nI):
-            rI_old[U(i)] = rI[U(i)]
-            vden_old[U(i)] = vden[U(i)]
+        for q in range(0, P):
+            i = U(q)
+            r_old[i] = r[i]
+            vbas_old[i] = vbas[i]
+            vapi_old[i] = vapi[i]
+        for q in range(0, nI):
+            i = U(q)
+            rI_old[i] = rI[i]
+            vden_old[i] = vden[i]
         for i in range(n0):
             r0_old[i] = r0[i]
         # 2. prospective potentials and rates; the new input; remember u for the next look-ahead
         for a in range(N):
             look = c[LOOK_OUT] if a == N - 1 else c[LOOK_P]
-            kind = kinds[a]
-            for i in range(poff[a], poff[a + 1]):
-                ub[U(i)] = u_old[U(i)] + look * (u[U(i)] - u_old[U(i)]) / dt
-            rates(kind, ub, r, poff[a], poff[a + 1])
+            for q in range(pp[a], pp[a + 1]):
+                i = U(q)
+                ub[i] = u_old[i] + look * (u[i] - u_old[i]) / dt
+            rates(kinds[a], ub, r, pp[a], pp[a + 1])
         look = c[LOOK_I]
         for k in range(N - 1):
-            kind = kinds[k + 1]
-            for i in range(ioff[k], ioff[k + 1]):
-                ubI[U(i)] = uI_old[U(i)] + look * (uI[U(i)] - uI_old[U(i)]) / dt
-            rates(kind, ubI, rI, ioff[k], ioff[k + 1])
+            for q in range(pi[k], pi[k + 1]):
+                i = U(q)
+                ubI[i] = uI_old[i] + look * (uI[i] - uI_old[i]) / dt
+            rates(kinds[k + 1], ubI, rI, pi[k], pi[k + 1])
         row = order[s]
         for i in range(n0):
             r0[i] = samples[row, i]
-        for i in range(P):
-            u_old[U(i)] = u[U(i)]
-        for i in range(nI):
-            uI_old[U(i)] = uI[U(i)]
+        for q in range(0, P):
+            u_old[U(q)] = u[U(q)]
+        for q in range(0, nI):
+            uI_old[U(q)] = uI[U(q)]
         # 3. dendritic potentials from the new rates
-        matvec(W, woff[0], sizes[1], n0, r0, 0, vbas, 0)
+        matvec(W, lw[0], pp[1] - pp[0], n0, r0, 0, vbas, pp[0])
         for a in range(1, N):
-            matvec(W, woff[a], sizes[a + 1], sizes[a], r, poff[a - 1], vbas, poff[a])
+            matvec(W, lw[a], pp[a + 1] - pp[a], sizes[a], r, pp[a - 1], vbas, pp[a])
         for k in range(N - 1):
+            ld = pi[k + 1] - pi[k]
             if f[INTER_LOW_PASS] != 0:
-                matvec(WIP, ipoff[k], sizes[k + 2], sizes[k + 1], r, poff[k], duI, ioff[k])
-                for i in range(ioff[k], ioff[k + 1]):
-                    vden[U(i)] += dt / c[TAU_LO] * (duI[U(i)] - vden[U(i)])
+                matvec(WIP, li[k], ld, sizes[k + 1], r, pp[k], duI, pi[k])
+                for q in range(pi[k], pi[k + 1]):
+                    i = U(q)
+                    vden[i] += lo_pass * (duI[i] - vden[i])
             else:
-                matvec(WIP, ipoff[k], sizes[k + 2], sizes[k + 1], r, poff[k], vden, ioff[k])
+                matvec(WIP, li[k], ld, sizes[k + 1], r, pp[k], vden, pi[k])
         for k in range(N - 1):
-            rows, cols = sizes[k + 1], sizes[k + 2]
-            matvec(B, boff[k], rows, cols, r, poff[k + 1], vapi, poff[k])
-            matvec(BPI, boff[k], rows, cols, rI, ioff[k], du, poff[k])
-            for i in range(poff[k], poff[k + 1]):
-                vapi[U(i)] = vapi[U(i)] + du[U(i)]
-                vapi_noise[U(i)] = vapi[U(i)] + xi[U(i)]
+            ld = pp[k + 1] - pp[k]
+            matvec(B, lb[k], ld, sizes[k + 2], r, pp[k + 1], vapi, pp[k])
+            matvec(BPI, lb[k], ld, sizes[k + 2], rI, pi[k], du, pp[k])
+        for q in range(0, out0):
+            i = U(q)
+            vapi[i] = vapi[i] + du[i]
+            vapi_noise[i] = vapi[i] + xi[i]
         # 4. PAL: advance the noise of every hidden area (only while B learns)
-        inject = model == PAL and learn_bw
         if inject:
-            mt19937.fill_normal(key, meta, cache, gauss[:out0])
+            mt19937.fill_normal(key, meta, cache, tempered, gauss[:n_hidden], kv[RADII])
             for a in range(N - 1):
-                advance_noise(xi, gauss, u, ub, vapi, poff[a], poff[a + 1], sigma[a], noise_mode, ou, dt, ou_keep, ou_kick)
+                advance_noise(xi, pp[a], gauss, poff[a], sizes[a + 1], u, ub, vapi, sigma[a], noise_mode, ou, dt,
+                              ou_keep, ou_kick)
         # 5. somatic increments
         for k in range(N - 1):
-            above = poff[k + 1] - ioff[k]
-            for i in range(ioff[k], ioff[k + 1]):
-                ueff = tauI * (gden * vden[U(i)] + gnI * ub[U(above + i)])
-                duI[U(i)] = dt * ((ueff - uI[U(i)]) / tauI)
+            above = pp[k + 1] - pi[k]
+            for q in range(pi[k], pi[k + 1]):
+                i = U(q)
+                ueff = tauI * (gden * vden[i] + gnI * ub[U(above + i)])
+                duI[i] = dt * ((ueff - uI[i]) / tauI)
         api = vapi_noise if inject else vapi
-        for i in range(out0):
-            ueff = tauP * (gbas * vbas[U(i)] + gapi * api[U(i)])
-            du[U(i)] = dt * ((ueff - u[U(i)]) / tauP)
+        for q in range(0, out0):
+            i = U(q)
+            ueff = tauP * (gbas * vbas[i] + gapi * api[i])
+            du[i] = dt * ((ueff - u[i]) / tauP)
         for i in range(n_out):
             j = out0 + i
             if on:
@@ -235,73 +329,76 @@ def advance(n, sizes, poff, ioff, woff, boff, ipoff, kinds, c, f, eta_fw, eta_bw
         if compute_dw or learn_w:
             for a in range(N):
                 coef = c_out if a == N - 1 else c_hid
-                lo, hi = poff[a], poff[a + 1]
+                lo, hi = pp[a], pp[a + 1]
                 if use_activation:
-                    for i in range(lo, hi):
-                        du_scratch[U(i)] = coef * vbas_old[U(i)]
-                    rates(kinds[a], du_scratch, post, lo, hi)
-                    for i in range(lo, hi):
-                        post[U(i)] = r[U(i)] - post[U(i)]
+                    for q in range(lo, hi):
+                        scratch[U(q)] = coef * vbas_old[U(q)]
+                    rates(kinds[a], scratch, post, lo, hi)
+                    for q in range(lo, hi):
+                        post[U(q)] = r[U(q)] - post[U(q)]
                 else:
-                    for i in range(lo, hi):
-                        post[U(i)] = ub[U(i)] - coef * vbas_old[U(i)]
+                    for q in range(lo, hi):
+                        post[U(q)] = ub[U(q)] - coef * vbas_old[U(q)]
                 if a == 0:
-                    outer(dW, woff[0], dt * eta_fw[0], post, lo, hi, r0_old, 0, n0)
+                    outer(dW, lw[0], hi - lo, n0, dt * eta_fw[0], post, lo, r0_old, 0)
                 else:
-                    outer(dW, woff[a], dt * eta_fw[a], post, lo, hi, r_old, poff[a - 1], sizes[a])
+                    outer(dW, lw[a], hi - lo, sizes[a], dt * eta_fw[a], post, lo, r_old, pp[a - 1])
         # 7. lateral plasticity: W_IP towards the interneurons' own prediction, B_PI silences the apical dendrite
         if learn_lat:
             for k in range(N - 1):
                 if eta_IP[k] != 0.0:
-                    rate = dt * eta_IP[k]
-                    kind = kinds[k + 1]
-                    cols = sizes[k + 1]
-                    for i in range(ioff[k + 1] - ioff[k]):
-                        e = ioff[k] + i
-                        mismatch = rI[e] - pal_phi(kind, c[C_DEN] * vden_old[e])
-                        base = ipoff[k] + i * cols
-                        for q in range(cols):
-                            WIP[U(base + q)] += rate * (mismatch * r_old[U(poff[k] + q)])
+                    lo, hi = pi[k], pi[k + 1]
+                    for q in range(lo, hi):
+                        scratch_i[U(q)] = c[C_DEN] * vden_old[U(q)]
+                    rates(kinds[k + 1], scratch_i, scratch_i, lo, hi)
+                    for q in range(lo, hi):
+                        scratch_i[U(q)] = rI[U(q)] - scratch_i[U(q)]
+                    add_outer(WIP, li[k], hi - lo, sizes[k + 1], dt * eta_IP[k], 1.0, scratch_i, lo, r_old, pp[k])
         if model == BP:  # B <- W^T and B_PI <- -B from the weights before this step's update
             for k in range(N - 1):
-                rows, cols = sizes[k + 1], sizes[k + 2]
-                for i in range(rows):
-                    for q in range(cols):
-                        B[U(boff[k] + i * cols + q)] = W[U(woff[k + 1] + q * rows + i)]
-                        BPI[U(boff[k] + i * cols + q)] = -B[U(boff[k] + i * cols + q)]
+                ldB, ldW = pp[k + 1] - pp[k], pp[k + 2] - pp[k + 1]
+                for i in range(sizes[k + 1]):
+                    for q in range(sizes[k + 2]):
+                        w = W[U(lw[k + 1] + i * ldW + q)]
+                        B[U(lb[k] + q * ldB + i)] = w
+                        BPI[U(lb[k] + q * ldB + i)] = -w
         if learn_lat:
             for k in range(N - 1):
                 if eta_PI[k] != 0.0:
-                    silence_apical(BPI, boff[k], dt * eta_PI[k], vapi_old, poff[k], poff[k + 1], rI_old, ioff[k], sizes[k + 2])
+                    add_outer(BPI, lb[k], pp[k + 1] - pp[k], sizes[k + 2], dt * eta_PI[k], -1.0, vapi_old, pp[k],
+                              rI_old, pi[k])
         # 8. PAL: dB = dt eta_bw (xi (x) r_pre - alpha B), r_pre high-passed (or gated regulariser)
-        if model == PAL and learn_bw:
+        if inject:
             pre = rhp if hi_pass else r
             for k in range(N - 1):
-                learn_feedback(B, boff[k], dt * eta_bw[k], dt * alpha[k] * eta_bw[k], xi, poff[k], poff[k + 1], pre,
-                               poff[k + 1], sizes[k + 2], gate)
+                learn_feedback(B, lb[k], pp[k + 1] - pp[k], sizes[k + 2], dt * eta_bw[k], dt * alpha[k] * eta_bw[k],
+                               xi, pp[k], pre, pp[k + 1], gate)
         # 9. voltages, then forward weights (PAL low-passes the update)
-        for i in range(P):
-            u[U(i)] += du[U(i)]
-        for i in range(nI):
-            uI[U(i)] += duI[U(i)]
+        for q in range(0, P):
+            u[U(q)] += du[U(q)]
+        for q in range(0, nI):
+            uI[U(q)] += duI[U(q)]
         if learn_w:
+            nw = lw[N]
             if model == PAL and f[DW_LOW_PASS] != 0:
-                lo = dt / c[TAU_LO]
-                for i in range(dW.shape[0]):
-                    dWLO[U(i)] += lo * (dW[U(i)] - dWLO[U(i)])
+                for i in range(nw):
+                    dWLO[U(i)] += lo_pass * (dW[U(i)] - dWLO[U(i)])
                     W[U(i)] += dWLO[U(i)]
             else:
-                for i in range(dW.shape[0]):
+                for i in range(nw):
                     W[U(i)] += dW[U(i)]
-        # 10. record after every rec_every-th step of the run
+        # 10. record after every rec_every-th step of the run, in the network's layout
         if (step0 + s + 1) % rec_every == 0 and rec_pos < rec_steps.shape[0]:
             rec_steps[rec_pos] = step0 + s + 1
-            rec_W[rec_pos, :] = W
-            rec_B[rec_pos, :] = B
-            rec_V[rec_pos, :] = vbas
-            if rec_lat:
-                rec_WIP[rec_pos, :] = WIP
-                rec_BPI[rec_pos, :] = BPI
+            for a in range(N):
+                record_block(rec_W, rec_pos, woff[a], sizes[a + 1], sizes[a], W, lw[a], pp[a + 1] - pp[a])
+                for i in range(sizes[a + 1]):
+                    rec_V[rec_pos, poff[a] + i] = vbas[pp[a] + i]
+            for k in range(N - 1):
+                record_block(rec_B, rec_pos, boff[k], sizes[k + 1], sizes[k + 2], B, lb[k], pp[k + 1] - pp[k])
+                if rec_lat:
+                    record_block(rec_BPI, rec_pos, boff[k], sizes[k + 1], sizes[k + 2], BPI, lb[k], pp[k + 1] - pp[k])
+                    record_block(rec_WIP, rec_pos, ipoff[k], sizes[k + 2], sizes[k + 1], WIP, li[k], pi[k + 1] - pi[k])
             if on:
                 sq = 0.0
                 for i in range(n_out):
@@ -314,6 +411,36 @@ def advance(n, sizes, poff, ioff, woff, boff, ipoff, kinds, c, f, eta_fw, eta_bw
             rec_pos += 1
         # 11. PAL: high-pass the rates for the next step's dB
         if model == PAL:
-            for i in range(P):
-                rhp[U(i)] = rhp[U(i)] + ((r[U(i)] - r_old[U(i)]) - hp * rhp[U(i)])
+            for q in range(0, P):
+                i = U(q)
+                rhp[i] = rhp[i] + ((r[i] - r_old[i]) - hp * rhp[i])
+    return rec_pos
+
+
+@jit
+def advance(n, sizes, poff, ioff, woff, boff, ipoff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma,
+            W, B, BPI, WIP, dW, dWLO, st, sti, r0, r0_old, xi, vapi_noise, km, kv, kvi,
+            samples, order, targets, on, key, meta, cache, tempered,
+            learn_w, learn_lat, learn_bw, compute_dw,
+            step0, rec_every, rec_pos, rec_steps, rec_W, rec_B, rec_V, rec_lat, rec_WIP, rec_BPI, rec_mse,
+            trace, trace_out):
+    """Advance ``n`` steps of the network; returns the next free record row.
+
+    ``st`` rows over pyramids: u, u_old, u_breve, r, r_old, vbas, vbas_old, vapi, vapi_old, rhp (high-passed r),
+    du, and scratch rows (post, phi argument, normal draws); ``sti`` rows over interneurons: uI, uI_old,
+    uI_breve, rI, rI_old, vden, vden_old, duI; ``km``, ``kv``, ``kvi`` the kernel's copies (:func:`work_arrays`).
+    Step s (0-based within the call) takes input ``samples[order[s]]`` and, if ``on``, target
+    ``targets[order[s]]``.  PAL's noise draws its standard normals from the generator state (``key``, ``meta``,
+    ``cache``: kernels/mt19937.py), every hidden unit in order, as NumPy's RandomState.normal would.  A record is
+    taken after every ``rec_every``-th step counted from 1 over the whole run (``step0`` steps came before).
+    With ``trace``, ``trace_out[s]`` receives the output's prospective potential before step s (the teacher's
+    target).
+    """
+    pack(sizes, poff, ioff, woff, boff, ipoff, lay, W, dW, dWLO, B, BPI, WIP, st, sti, xi, vapi_noise, km, kv, kvi, True)
+    rec_pos = steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma, km, kv, kvi, r0,
+                    r0_old, samples, order, targets, on, key, meta, cache, tempered, learn_w, learn_lat, learn_bw, compute_dw,
+                    step0, rec_every, rec_pos, rec_steps, woff, boff, ipoff, rec_W, rec_B, rec_V, rec_lat, rec_WIP,
+                    rec_BPI, rec_mse, trace, trace_out)
+    pack(sizes, poff, ioff, woff, boff, ipoff, lay, W, dW, dWLO, B, BPI, WIP, st, sti, xi, vapi_noise, km, kv, kvi,
+         False)
     return rec_pos

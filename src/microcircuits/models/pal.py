@@ -27,8 +27,9 @@ NOISE_MODES = {"const": kernel.CONST, "uP": kernel.BY_U, "uP_breve": kernel.BY_U
 
 @dataclass
 class PalNet:
-    """One network in the kernel's flat layout (kernels/pal.py), with the random generator PAL's runner gives
-    it (shuffling, then the noise)."""
+    """One network in PAL's flat layout (kernels/pal.py), with the random generator PAL's runner gives it
+    (shuffling, then the noise), and the kernel's padded copies (``lay``, ``km``, ``kv``, ``kvi``), which only
+    the kernel reads: between calls the network's own arrays hold the state."""
 
     seed: int
     model_type: str
@@ -60,6 +61,14 @@ class PalNet:
     xi: np.ndarray
     vapi_noise: np.ndarray
     rng: np.random.RandomState = field(repr=False)
+    lay: np.ndarray = field(repr=False, default=None)
+    km: np.ndarray = field(repr=False, default=None)
+    kv: np.ndarray = field(repr=False, default=None)
+    kvi: np.ndarray = field(repr=False, default=None)
+
+    def __post_init__(self):
+        self.lay = kernel.layout(self.sizes)
+        self.km, self.kv, self.kvi = kernel.work_arrays(self.sizes)
 
     @property
     def n_areas(self) -> int:
@@ -240,15 +249,15 @@ def advance(net: PalNet, n: int, samples, order, targets, on: bool, noise, learn
     """``n`` kernel steps of ``net`` (see kernels/pal.advance)."""
     learn_w, learn_lat, learn_bw = learn
     rec.pos = kernel.advance(
-        n, net.sizes, net.poff, net.ioff, net.woff, net.boff, net.ipoff, net.kinds, net.c, net.f, net.eta_fw,
+        n, net.sizes, net.poff, net.ioff, net.woff, net.boff, net.ipoff, net.lay, net.kinds, net.c, net.f, net.eta_fw,
         net.eta_bw, net.eta_IP, net.eta_PI, net.alpha, net.sigma, net.W, net.B, net.BPI, net.WIP, net.dW, net.dWLO,
-        net.st, net.sti, net.r0, net.r0_old, net.xi, net.vapi_noise, samples, order, targets, on, *noise,
+        net.st, net.sti, net.r0, net.r0_old, net.xi, net.vapi_noise, net.km, net.kv, net.kvi, samples, order, targets, on, *noise,
         learn_w, learn_lat, learn_bw, compute_dw, step0, rec.every, rec.pos, rec.steps, rec.W, rec.B, rec.V,
         rec.lateral, rec.WIP, rec.BPI, rec.mse, trace is not None, trace if trace is not None else NO_TRACE)
 
 
 NO_TRACE = np.zeros((1, 1))
-NO_NOISE = (np.zeros(624, dtype=np.uint32), np.zeros(2, dtype=np.int64), np.zeros(1))  # no noise drawn
+NO_NOISE = (np.zeros(624, dtype=np.uint32), np.zeros(2, dtype=np.int64), np.zeros(1), np.zeros(624, dtype=np.uint32))  # no noise drawn
 
 
 __all__ = ["PalNet", "Records", "advance", "build", "pal_dphi", "pal_phi", "self_predicting_state", "teacher_seed"]
