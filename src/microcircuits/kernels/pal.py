@@ -18,7 +18,7 @@ import numpy as np
 from numba import uintp as U
 
 from . import mt19937
-from .simd import ZERO4, add4, fma4, load4, scale4, store4, sub4
+from .simd import ZERO4, add4, fma4, load4, logistic4, scale4, store4, sub4
 from .activations import LOGISTIC, SOFT_RELU, phi
 from .cache import kernel_jit
 
@@ -83,11 +83,11 @@ def pal_phi(kind, x):
 
 @inline_jit
 def rates(kind, u, out, start, stop):
-    """out[i] = phi(u[i]) over a range of units (out may be u).  libm's exp: over areas of 5 to 20 units no loop
-    vectorises, and one libm exp costs half of kernels/vecmath.exp's degree-13 polynomial run scalar."""
+    """out[i] = phi(u[i]) over padded units (out may be u); the logistic four units at a time
+    (simd.logistic4)."""
     if kind == LOGISTIC:
-        for i in range(start, stop):
-            out[U(i)] = 1.0 / (1.0 + math.exp(-u[U(i)]))
+        for c in range(start, stop, 4):
+            store4(out, c, logistic4(load4(u, c)))
     else:
         for i in range(start, stop):
             out[U(i)] = pal_phi(kind, u[U(i)])
@@ -104,6 +104,51 @@ def matvec(M, m0, ld, cols, x, x0, out, o0):
             acc = fma4(acc, load4(M, b), x[U(x0 + j)])
             b += ld
         store4(out, o0 + c, acc)
+
+
+@inline_jit
+def matvec2(M1, m1, x1, y1, out1, o1, M2, m2, x2, y2, out2, o2, ld, cols):
+    """Two mat-vecs of the same shape at once (out1 = block1 @ x1[y1:], out2 = block2 @ x2[y2:]): two
+    independent chains of multiply-adds hide each other's latency."""
+    for c in range(0, ld, 4):
+        acc1 = ZERO4
+        acc2 = ZERO4
+        b1 = m1 + c
+        b2 = m2 + c
+        for j in range(cols):
+            acc1 = fma4(acc1, load4(M1, b1), x1[U(y1 + j)])
+            acc2 = fma4(acc2, load4(M2, b2), x2[U(y2 + j)])
+            b1 += ld
+            b2 += ld
+        store4(out1, o1 + c, acc1)
+        store4(out2, o2 + c, acc2)
+
+
+@inline_jit
+def _put_row(B, BPI, at, row):
+    store4(B, at, row)
+    store4(BPI, at, scale4(row, -1.0))
+
+
+@inline_jit
+def transpose(W, w0, ldW, n_cols, B, BPI, b0, ldB, n_rows):
+    """B = W^T and B_PI = -W^T (BP's feedback), four by four in registers.  W: column-major, ``ldW`` padded
+    rows, ``n_cols`` columns; B: ``n_rows`` (W's rows) columns of ``ldB`` padded rows, padding zero."""
+    for h in range(0, ldB, 4):
+        left = n_cols - h
+        for g in range(0, ldW, 4):
+            a = load4(W, w0 + h * ldW + g) if left > 0 else ZERO4
+            b = load4(W, w0 + (h + 1) * ldW + g) if left > 1 else ZERO4
+            c = load4(W, w0 + (h + 2) * ldW + g) if left > 2 else ZERO4
+            d = load4(W, w0 + (h + 3) * ldW + g) if left > 3 else ZERO4
+            at = b0 + g * ldB + h
+            _put_row(B, BPI, at, (a[0], b[0], c[0], d[0]))
+            if g + 1 < n_rows:
+                _put_row(B, BPI, at + ldB, (a[1], b[1], c[1], d[1]))
+            if g + 2 < n_rows:
+                _put_row(B, BPI, at + 2 * ldB, (a[2], b[2], c[2], d[2]))
+            if g + 3 < n_rows:
+                _put_row(B, BPI, at + 3 * ldB, (a[3], b[3], c[3], d[3]))
 
 
 @inline_jit
@@ -243,6 +288,12 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
     n0 = sizes[0]
     n_hidden = poff[N - 1]  # hidden units, unpadded: the normals drawn per step
     inject = model == PAL and learn_bw
+    # array views chosen once: rebinding an array inside the loop costs reference counting on every step
+    den = duI if f[INTER_LOW_PASS] != 0 else vden
+    api = vapi_noise if inject else vapi
+    pre = rhp if hi_pass else r
+    drawn = gauss[:n_hidden]
+    radii = kv[RADII]
     for s in range(n):
         if trace:
             for i in range(n_out):
@@ -279,30 +330,25 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
             u_old[U(q)] = u[U(q)]
         for q in range(0, nI):
             uI_old[U(q)] = uI[U(q)]
-        # 3. dendritic potentials from the new rates
+        # 3. dendritic potentials from the new rates; W of area k+1 and W_IP of population k share their shape and
+        # their input (area k), B and B_PI of hidden area k their shape
         matvec(W, lw[0], pp[1] - pp[0], n0, r0, 0, vbas, pp[0])
-        for a in range(1, N):
-            matvec(W, lw[a], pp[a + 1] - pp[a], sizes[a], r, pp[a - 1], vbas, pp[a])
         for k in range(N - 1):
-            ld = pi[k + 1] - pi[k]
+            ld = pp[k + 2] - pp[k + 1]
+            matvec2(W, lw[k + 1], r, pp[k], vbas, pp[k + 1], WIP, li[k], r, pp[k], den, pi[k], ld, sizes[k + 1])
             if f[INTER_LOW_PASS] != 0:
-                matvec(WIP, li[k], ld, sizes[k + 1], r, pp[k], duI, pi[k])
                 for q in range(pi[k], pi[k + 1]):
                     i = U(q)
                     vden[i] += lo_pass * (duI[i] - vden[i])
-            else:
-                matvec(WIP, li[k], ld, sizes[k + 1], r, pp[k], vden, pi[k])
         for k in range(N - 1):
-            ld = pp[k + 1] - pp[k]
-            matvec(B, lb[k], ld, sizes[k + 2], r, pp[k + 1], vapi, pp[k])
-            matvec(BPI, lb[k], ld, sizes[k + 2], rI, pi[k], du, pp[k])
+            matvec2(B, lb[k], r, pp[k + 1], vapi, pp[k], BPI, lb[k], rI, pi[k], du, pp[k], pp[k + 1] - pp[k], sizes[k + 2])
         for q in range(0, out0):
             i = U(q)
             vapi[i] = vapi[i] + du[i]
             vapi_noise[i] = vapi[i] + xi[i]
         # 4. PAL: advance the noise of every hidden area (only while B learns)
         if inject:
-            mt19937.fill_normal(key, meta, cache, tempered, gauss[:n_hidden], kv[RADII])
+            mt19937.fill_normal(key, meta, cache, tempered, drawn, radii)
             for a in range(N - 1):
                 advance_noise(xi, pp[a], gauss, poff[a], sizes[a + 1], u, ub, vapi, sigma[a], noise_mode, ou, dt,
                               ou_keep, ou_kick)
@@ -313,7 +359,6 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
                 i = U(q)
                 ueff = tauI * (gden * vden[i] + gnI * ub[U(above + i)])
                 duI[i] = dt * ((ueff - uI[i]) / tauI)
-        api = vapi_noise if inject else vapi
         for q in range(0, out0):
             i = U(q)
             ueff = tauP * (gbas * vbas[i] + gapi * api[i])
@@ -356,12 +401,8 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
                     add_outer(WIP, li[k], hi - lo, sizes[k + 1], dt * eta_IP[k], 1.0, scratch_i, lo, r_old, pp[k])
         if model == BP:  # B <- W^T and B_PI <- -B from the weights before this step's update
             for k in range(N - 1):
-                ldB, ldW = pp[k + 1] - pp[k], pp[k + 2] - pp[k + 1]
-                for i in range(sizes[k + 1]):
-                    for q in range(sizes[k + 2]):
-                        w = W[U(lw[k + 1] + i * ldW + q)]
-                        B[U(lb[k] + q * ldB + i)] = w
-                        BPI[U(lb[k] + q * ldB + i)] = -w
+                transpose(W, lw[k + 1], pp[k + 2] - pp[k + 1], sizes[k + 1], B, BPI, lb[k], pp[k + 1] - pp[k],
+                          sizes[k + 2])
         if learn_lat:
             for k in range(N - 1):
                 if eta_PI[k] != 0.0:
@@ -369,7 +410,6 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
                               rI_old, pi[k])
         # 8. PAL: dB = dt eta_bw (xi (x) r_pre - alpha B), r_pre high-passed (or gated regulariser)
         if inject:
-            pre = rhp if hi_pass else r
             for k in range(N - 1):
                 learn_feedback(B, lb[k], pp[k + 1] - pp[k], sizes[k + 2], dt * eta_bw[k], dt * alpha[k] * eta_bw[k],
                                xi, pp[k], pre, pp[k + 1], gate)

@@ -96,3 +96,55 @@ def sub4(typingctx, a, b):
 
 
 ZERO4 = (0.0, 0.0, 0.0, 0.0)
+
+
+def _exp(builder, x):
+    """e^x on four lanes: kernels/vecmath.exp's range reduction, Taylor polynomial (degree 13) and scaling, with
+    the polynomial in Estrin's scheme with fused multiply-adds (four levels deep instead of thirteen).  Within
+    3 ulp of NumPy's exp, like vecmath.exp, but not its bits."""
+    from . import vecmath as vm
+
+    i64x4 = ir.VectorType(ir.IntType(64), 4)
+
+    def c(v):
+        return _splat(builder, ir.Constant(ir.DoubleType(), v))
+
+    def fma(a, b, d):
+        f = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_V4, [_V4] * 3), "llvm.fma.v4f64")
+        return builder.call(f, [a, b, d])
+
+    def floor(v):
+        f = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_V4, [_V4]), "llvm.floor.v4f64")
+        return builder.call(f, [v])
+
+    def pow2(e):  # vecmath._pow2
+        bits = builder.add(builder.bitcast(builder.fadd(e, c(6755399441055744.0)), i64x4),
+                           ir.Constant(i64x4, [ir.Constant(ir.IntType(64), 1023)] * 4))
+        return builder.bitcast(builder.shl(bits, ir.Constant(i64x4, [ir.Constant(ir.IntType(64), 52)] * 4)), _V4)
+
+    lo = builder.select(builder.fcmp_ordered(">", x, c(-746.0)), x, c(-746.0))
+    xc = builder.select(builder.fcmp_ordered("<", lo, c(710.0)), lo, c(710.0))
+    k = floor(builder.fadd(builder.fmul(xc, c(vm._LOG2E)), c(0.5)))
+    r = builder.fsub(builder.fsub(xc, builder.fmul(k, c(vm._LN2_HI))), builder.fmul(k, c(vm._LN2_LO)))
+    coef = [1.0, 1.0, vm.C2, vm.C3, vm.C4, vm.C5, vm.C6, vm.C7, vm.C8, vm.C9, vm.C10, vm.C11, vm.C12, vm.C13]
+    r2 = builder.fmul(r, r)
+    r4 = builder.fmul(r2, r2)
+    pairs = [fma(c(coef[i + 1]), r, c(coef[i])) for i in range(0, 14, 2)]
+    quads = [fma(pairs[1], r2, pairs[0]), fma(pairs[3], r2, pairs[2]), fma(pairs[5], r2, pairs[4]), pairs[6]]
+    p = fma(fma(quads[3], r4, quads[2]), builder.fmul(r4, r4), fma(quads[1], r4, quads[0]))
+    half = floor(builder.fmul(c(0.5), k))
+    y = builder.fmul(builder.fmul(p, pow2(half)), pow2(builder.fsub(k, half)))
+    y = builder.select(builder.fcmp_ordered(">", x, c(vm._EXP_MAX)), c(float("inf")), y)
+    y = builder.select(builder.fcmp_ordered("<", x, c(vm._EXP_MIN)), c(0.0), y)
+    return builder.select(builder.fcmp_unordered("uno", x, x), x, y)
+
+
+@intrinsic
+def logistic4(typingctx, lanes):
+    """1 / (1 + e^-x) on four lanes (e^ by :func:`_exp`)."""
+    def codegen(context, builder, sig, args):
+        x = _vector(builder, args[0])
+        one = _splat(builder, ir.Constant(ir.DoubleType(), 1.0))
+        e = _exp(builder, builder.fneg(x))
+        return _tuple(context, builder, builder.fdiv(one, builder.fadd(one, e)))
+    return _T4(lanes), codegen
