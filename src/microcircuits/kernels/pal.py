@@ -18,7 +18,7 @@ import numpy as np
 from numba import uintp as U
 
 from . import mt19937
-from .simd import ZERO4, add4, fma4, load4, logistic4, scale4, store4, sub4
+from .simd import ZERO4, add4, div4, load4, logistic4, matvec, matvec_pair, mul4, scale4, store4, sub4
 from .activations import LOGISTIC, SOFT_RELU, phi
 from .cache import kernel_jit
 
@@ -33,10 +33,10 @@ CONST, BY_U, BY_U_BREVE, BY_VAPI = 0, 1, 2, 3
  TAU_HP, TAU_LO, TAU_XI, C_HID, C_OUT, C_DEN, N_CONST) = range(21)
 # indices into the switches vector ``f``
 (MODEL, NOISE_TYPE, NOISE_MODE, HI_PASS, DW_LOW_PASS, GATE, INTER_LOW_PASS, USE_ACTIVATION, N_SWITCH) = range(9)
-# rows of the pyramidal state: the network's ``st`` (0-13), then the noise, the noisy apical potential and the
-# squared radii of the noise's polar method (kernels/mt19937.fill_normal)
+# rows of the pyramidal state: the network's ``st`` (0-13), then the noise, the noisy apical potential, the
+# noise's scratch (kernels/mt19937.fill_normal) and every unit's look-ahead (tau, or taur tau)
 (UP, UP_OLD, UB, R, R_OLD, VBAS, VBAS_OLD, VAPI, VAPI_OLD, RHP, DU, POST, SCRATCH, GAUSS, XI, VAPI_NOISE, RADII,
- N_PYR_ROWS) = range(18)
+ LOOK, N_PYR_ROWS) = range(19)
 N_ST = 14
 # rows of the interneurons' state: the network's ``sti`` (0-7), then a scratch row
 UI, UI_OLD, UBI, RI, RI_OLD, VDEN, VDEN_OLD, DUI, SCRATCH_I, N_INT_ROWS = range(10)
@@ -94,37 +94,6 @@ def rates(kind, u, out, start, stop):
 
 
 @inline_jit
-def matvec(M, m0, ld, cols, x, x0, out, o0):
-    """out[o0:o0+ld] = block @ x[x0:x0+cols]; the block column-major, ``ld`` (a multiple of 4) rows.  Four rows
-    per register, each row's sum over the columns in order, fused multiply-adds."""
-    for c in range(0, ld, 4):
-        acc = ZERO4
-        b = m0 + c
-        for j in range(cols):
-            acc = fma4(acc, load4(M, b), x[U(x0 + j)])
-            b += ld
-        store4(out, o0 + c, acc)
-
-
-@inline_jit
-def matvec2(M1, m1, x1, y1, out1, o1, M2, m2, x2, y2, out2, o2, ld, cols):
-    """Two mat-vecs of the same shape at once (out1 = block1 @ x1[y1:], out2 = block2 @ x2[y2:]): two
-    independent chains of multiply-adds hide each other's latency."""
-    for c in range(0, ld, 4):
-        acc1 = ZERO4
-        acc2 = ZERO4
-        b1 = m1 + c
-        b2 = m2 + c
-        for j in range(cols):
-            acc1 = fma4(acc1, load4(M1, b1), x1[U(y1 + j)])
-            acc2 = fma4(acc2, load4(M2, b2), x2[U(y2 + j)])
-            b1 += ld
-            b2 += ld
-        store4(out1, o1 + c, acc1)
-        store4(out2, o2 + c, acc2)
-
-
-@inline_jit
 def _put_row(B, BPI, at, row):
     store4(B, at, row)
     store4(BPI, at, scale4(row, -1.0))
@@ -153,35 +122,39 @@ def transpose(W, w0, ldW, n_cols, B, BPI, b0, ldB, n_rows):
 
 @inline_jit
 def outer(M, m0, ld, cols, rate, post, p0, pre, q0):
-    """block[i, j] = rate (post[p0 + i] pre[q0 + j]) (the forward update)."""
-    for j in range(cols):
-        q = pre[U(q0 + j)]
-        b = m0 + j * ld
-        for c in range(0, ld, 4):
-            store4(M, b + c, scale4(scale4(load4(post, p0 + c), q), rate))
+    """block[i, j] = rate (post[p0 + i] pre[q0 + j]) (the forward update).  Four rows at a time over all
+    columns: the long loop inside, the short one outside."""
+    for c in range(0, ld, 4):
+        x = load4(post, p0 + c)
+        b = m0 + c
+        for j in range(cols):
+            store4(M, b, scale4(scale4(x, pre[U(q0 + j)]), rate))
+            b += ld
 
 
 @inline_jit
 def add_outer(M, m0, ld, cols, rate, sign, post, p0, pre, q0):
     """block[i, j] += rate ((sign post[p0 + i]) pre[q0 + j])."""
-    for j in range(cols):
-        q = pre[U(q0 + j)]
-        b = m0 + j * ld
-        for c in range(0, ld, 4):
-            store4(M, b + c, add4(load4(M, b + c), scale4(scale4(scale4(load4(post, p0 + c), sign), q), rate)))
+    for c in range(0, ld, 4):
+        x = scale4(load4(post, p0 + c), sign)
+        b = m0 + c
+        for j in range(cols):
+            store4(M, b, add4(load4(M, b), scale4(scale4(x, pre[U(q0 + j)]), rate)))
+            b += ld
 
 
 @inline_jit
 def learn_feedback(B, m0, ld, cols, rate, decay, xi, p0, pre, q0, gate):
     """B += rate (xi (x) pre) - decay B (the decay only where pre > 0 with ``gate``)."""
-    for j in range(cols):
-        q = pre[U(q0 + j)]
-        b = m0 + j * ld
-        on = 1.0 if (q > 0.0 or not gate) else 0.0
-        for c in range(0, ld, 4):
-            old = load4(B, b + c)
-            step = sub4(scale4(scale4(load4(xi, p0 + c), q), rate), scale4(scale4(old, decay), on))
-            store4(B, b + c, add4(old, step))
+    for c in range(0, ld, 4):
+        x = load4(xi, p0 + c)
+        b = m0 + c
+        for j in range(cols):
+            q = pre[U(q0 + j)]
+            on = 1.0 if (q > 0.0 or not gate) else 0.0
+            old = load4(B, b)
+            store4(B, b, add4(old, sub4(scale4(scale4(x, q), rate), scale4(scale4(old, decay), on))))
+            b += ld
 
 
 @inline_jit
@@ -294,54 +267,59 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
     pre = rhp if hi_pass else r
     drawn = gauss[:n_hidden]
     radii = kv[RADII]
+    look = kv[LOOK]
+    for a in range(N):
+        for q in range(pp[a], pp[a + 1]):
+            look[U(q)] = c[LOOK_OUT] if a == N - 1 else c[LOOK_P]
+    same_kind = True
+    for a in range(N):
+        same_kind = same_kind and kinds[a] == kinds[0]
     for s in range(n):
         if trace:
             for i in range(n_out):
                 trace_out[s, i] = ub[out0 + i]
-        # 1. keep the previous step's rates and dendrites
-        for q in range(0, P):
-            i = U(q)
-            r_old[i] = r[i]
-            vbas_old[i] = vbas[i]
-            vapi_old[i] = vapi[i]
-        for q in range(0, nI):
-            i = U(q)
-            rI_old[i] = rI[i]
-            vden_old[i] = vden[i]
+        # 1-2. keep the previous step's rates and dendrites; prospective potentials and rates; remember u for the
+        # next look-ahead
+        for q in range(0, P, 4):
+            store4(r_old, q, load4(r, q))
+            store4(vbas_old, q, load4(vbas, q))
+            store4(vapi_old, q, load4(vapi, q))
+            now, before = load4(u, q), load4(u_old, q)
+            store4(ub, q, add4(before, div4(mul4(load4(look, q), sub4(now, before)), dt)))
+            store4(u_old, q, now)
+        look_I = c[LOOK_I]
+        for q in range(0, nI, 4):
+            store4(rI_old, q, load4(rI, q))
+            store4(vden_old, q, load4(vden, q))
+            now, before = load4(uI, q), load4(uI_old, q)
+            store4(ubI, q, add4(before, div4(scale4(sub4(now, before), look_I), dt)))
+            store4(uI_old, q, now)
+        if same_kind:
+            rates(kinds[0], ub, r, 0, P)
+            rates(kinds[0], ubI, rI, 0, nI)
+        else:
+            for a in range(N):
+                rates(kinds[a], ub, r, pp[a], pp[a + 1])
+            for k in range(N - 1):
+                rates(kinds[k + 1], ubI, rI, pi[k], pi[k + 1])
         for i in range(n0):
             r0_old[i] = r0[i]
-        # 2. prospective potentials and rates; the new input; remember u for the next look-ahead
-        for a in range(N):
-            look = c[LOOK_OUT] if a == N - 1 else c[LOOK_P]
-            for q in range(pp[a], pp[a + 1]):
-                i = U(q)
-                ub[i] = u_old[i] + look * (u[i] - u_old[i]) / dt
-            rates(kinds[a], ub, r, pp[a], pp[a + 1])
-        look = c[LOOK_I]
-        for k in range(N - 1):
-            for q in range(pi[k], pi[k + 1]):
-                i = U(q)
-                ubI[i] = uI_old[i] + look * (uI[i] - uI_old[i]) / dt
-            rates(kinds[k + 1], ubI, rI, pi[k], pi[k + 1])
         row = order[s]
         for i in range(n0):
             r0[i] = samples[row, i]
-        for q in range(0, P):
-            u_old[U(q)] = u[U(q)]
-        for q in range(0, nI):
-            uI_old[U(q)] = uI[U(q)]
         # 3. dendritic potentials from the new rates; W of area k+1 and W_IP of population k share their shape and
         # their input (area k), B and B_PI of hidden area k their shape
-        matvec(W, lw[0], pp[1] - pp[0], n0, r0, 0, vbas, pp[0])
+        matvec(W, lw[0], r0, 0, vbas, pp[0], pp[1] - pp[0], n0)
         for k in range(N - 1):
             ld = pp[k + 2] - pp[k + 1]
-            matvec2(W, lw[k + 1], r, pp[k], vbas, pp[k + 1], WIP, li[k], r, pp[k], den, pi[k], ld, sizes[k + 1])
+            matvec_pair(W, lw[k + 1], r, pp[k], vbas, pp[k + 1], WIP, li[k], r, pp[k], den, pi[k], ld, sizes[k + 1])
             if f[INTER_LOW_PASS] != 0:
                 for q in range(pi[k], pi[k + 1]):
                     i = U(q)
                     vden[i] += lo_pass * (duI[i] - vden[i])
         for k in range(N - 1):
-            matvec2(B, lb[k], r, pp[k + 1], vapi, pp[k], BPI, lb[k], rI, pi[k], du, pp[k], pp[k + 1] - pp[k], sizes[k + 2])
+            matvec_pair(B, lb[k], r, pp[k + 1], vapi, pp[k], BPI, lb[k], rI, pi[k], du, pp[k], pp[k + 1] - pp[k],
+                        sizes[k + 2])
         for q in range(0, out0):
             i = U(q)
             vapi[i] = vapi[i] + du[i]
@@ -352,17 +330,13 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
             for a in range(N - 1):
                 advance_noise(xi, pp[a], gauss, poff[a], sizes[a + 1], u, ub, vapi, sigma[a], noise_mode, ou, dt,
                               ou_keep, ou_kick)
-        # 5. somatic increments
-        for k in range(N - 1):
-            above = pp[k + 1] - pi[k]
-            for q in range(pi[k], pi[k + 1]):
-                i = U(q)
-                ueff = tauI * (gden * vden[i] + gnI * ub[U(above + i)])
-                duI[i] = dt * ((ueff - uI[i]) / tauI)
-        for q in range(0, out0):
-            i = U(q)
-            ueff = tauP * (gbas * vbas[i] + gapi * api[i])
-            du[i] = dt * ((ueff - u[i]) / tauP)
+        # 5. somatic increments (population k sits below area k+1: padded alike, so one offset for all)
+        for q in range(0, nI, 4):
+            ueff = scale4(add4(scale4(load4(vden, q), gden), scale4(load4(ub, pp[1] + q), gnI)), tauI)
+            store4(duI, q, scale4(div4(sub4(ueff, load4(uI, q)), tauI), dt))
+        for q in range(0, out0, 4):
+            ueff = scale4(add4(scale4(load4(vbas, q), gbas), scale4(load4(api, q), gapi)), tauP)
+            store4(du, q, scale4(div4(sub4(ueff, load4(u, q)), tauP), dt))
         for i in range(n_out):
             j = out0 + i
             if on:
@@ -370,20 +344,24 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
             else:
                 ueff = tau_notgt * (gbas * vbas[j])
             du[j] = dt * ((ueff - u[j]) / tau_out)
+        if model == BP:  # B <- W^T and B_PI <- -B from the weights before this step's update (6)
+            for k in range(N - 1):
+                transpose(W, lw[k + 1], pp[k + 2] - pp[k + 1], sizes[k + 1], B, BPI, lb[k], pp[k + 1] - pp[k],
+                          sizes[k + 2])
         # 6. forward updates dW (kept for the low-pass and the replay), applied below
         if compute_dw or learn_w:
             for a in range(N):
                 coef = c_out if a == N - 1 else c_hid
                 lo, hi = pp[a], pp[a + 1]
                 if use_activation:
-                    for q in range(lo, hi):
-                        scratch[U(q)] = coef * vbas_old[U(q)]
+                    for q in range(lo, hi, 4):
+                        store4(scratch, q, scale4(load4(vbas_old, q), coef))
                     rates(kinds[a], scratch, post, lo, hi)
-                    for q in range(lo, hi):
-                        post[U(q)] = r[U(q)] - post[U(q)]
+                    for q in range(lo, hi, 4):
+                        store4(post, q, sub4(load4(r, q), load4(post, q)))
                 else:
-                    for q in range(lo, hi):
-                        post[U(q)] = ub[U(q)] - coef * vbas_old[U(q)]
+                    for q in range(lo, hi, 4):
+                        store4(post, q, sub4(load4(ub, q), scale4(load4(vbas_old, q), coef)))
                 if a == 0:
                     outer(dW, lw[0], hi - lo, n0, dt * eta_fw[0], post, lo, r0_old, 0)
                 else:
@@ -399,10 +377,6 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
                     for q in range(lo, hi):
                         scratch_i[U(q)] = rI[U(q)] - scratch_i[U(q)]
                     add_outer(WIP, li[k], hi - lo, sizes[k + 1], dt * eta_IP[k], 1.0, scratch_i, lo, r_old, pp[k])
-        if model == BP:  # B <- W^T and B_PI <- -B from the weights before this step's update
-            for k in range(N - 1):
-                transpose(W, lw[k + 1], pp[k + 2] - pp[k + 1], sizes[k + 1], B, BPI, lb[k], pp[k + 1] - pp[k],
-                          sizes[k + 2])
         if learn_lat:
             for k in range(N - 1):
                 if eta_PI[k] != 0.0:

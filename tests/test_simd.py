@@ -1,0 +1,96 @@
+"""kernels/simd.py: the four-lane logistic against libm's, and the mat-vecs and lane arithmetic against NumPy."""
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from numba import njit
+
+from microcircuits.kernels import simd
+
+
+@njit(error_model="numpy")
+def _logistic(x, out):
+    for c in range(0, x.shape[0], 4):
+        simd.store4(out, c, simd.logistic4(simd.load4(x, c)))
+
+
+def _ulps(ours, ref):
+    same = (ours == ref) | (np.isnan(ours) & np.isnan(ref))
+    with np.errstate(invalid="ignore"):
+        return np.where(same, 0.0, np.abs(ours - ref) / np.spacing(np.abs(ref)))
+
+
+def _libm_logistic(v):
+    try:
+        return 1.0 / (1.0 + math.exp(-v))
+    except OverflowError:
+        return 0.0
+
+
+def _fma(a, b, c):
+    """a b + c rounded once (math.fma needs Python 3.13)."""
+    return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+
+def test_logistic4_within_a_few_ulp_of_libm_over_the_whole_range():
+    rs = np.random.default_rng(1)
+    x = np.concatenate([rs.uniform(-750, 750, 100_000), rs.uniform(-40, 40, 100_000), rs.normal(0, 1e-3, 10_000),
+                        [0.0, -0.0, math.inf, -math.inf, math.nan, 709.79, -709.79, 745.2, -745.2, 5e-324]])
+    x = np.concatenate([x, np.zeros(-x.size % 4)])
+    ours = np.empty_like(x)
+    _logistic(x, ours)
+    ref = np.array([_libm_logistic(v) for v in x])
+    assert _ulps(ours, ref).max() <= 4
+    assert np.isnan(ours[np.isnan(x)]).all()
+
+
+@njit(error_model="numpy")
+def _matvecs(M1, x1, out1, M2, x2, out2, ld, cols, pair):
+    if pair:
+        simd.matvec_pair(M1, 4, x1, 1, out1, 8, M2, 0, x2, 2, out2, 4, ld, cols)
+    else:
+        simd.matvec(M1, 4, x1, 1, out1, 8, ld, cols)
+
+
+@pytest.mark.parametrize("ld, cols", [(4, 1), (8, 5), (12, 20), (20, 10)])
+@pytest.mark.parametrize("pair", [False, True])
+def test_matvec_sums_each_row_in_column_order(ld, cols, pair):
+    """out = block @ x for column-major blocks at an offset; each row's sum in order (so exactly a sequential
+    fused multiply-add loop), and nothing outside the output rows touched."""
+    rs = np.random.default_rng(ld * cols)
+    M1, M2 = rs.normal(size=4 + ld * cols), rs.normal(size=ld * cols)
+    x1, x2 = rs.normal(size=1 + cols), rs.normal(size=2 + cols)
+    out1, out2 = np.full(8 + ld + 3, 7.0), np.full(4 + ld + 3, 7.0)
+    _matvecs(M1, x1, out1, M2, x2, out2, ld, cols, pair)
+    for M, m0, x, x0, out, o0, used in ((M1, 4, x1, 1, out1, 8, True), (M2, 0, x2, 2, out2, 4, pair)):
+        if not used:
+            assert (out == 7.0).all()
+            continue
+        block = M[m0:m0 + ld * cols].reshape(cols, ld).T
+        expected = np.zeros(ld)
+        for j in range(cols):
+            expected = np.array([_fma(block[i, j], x[x0 + j], expected[i]) for i in range(ld)])
+        np.testing.assert_array_equal(out[o0:o0 + ld], expected)
+        assert (out[:o0] == 7.0).all() and (out[o0 + ld:] == 7.0).all()
+
+
+@njit(error_model="numpy")
+def _arith(a, b, s, out):
+    A, B = simd.load4(a, 0), simd.load4(b, 0)
+    simd.store4(out, 0, simd.add4(A, B))
+    simd.store4(out, 4, simd.sub4(A, B))
+    simd.store4(out, 8, simd.mul4(A, B))
+    simd.store4(out, 12, simd.scale4(A, s))
+    simd.store4(out, 16, simd.div4(A, s))
+    simd.store4(out, 20, simd.fma4(A, B, s))
+
+
+def test_lane_arithmetic_rounds_as_ieee():
+    rs = np.random.default_rng(2)
+    a, b, s = rs.normal(size=4), rs.normal(size=4), 0.37
+    out = np.empty(24)
+    _arith(a, b, s, out)
+    np.testing.assert_array_equal(out.reshape(6, 4), [a + b, a - b, a * b, a * s, a / s,
+                                                      [_fma(b[i], s, a[i]) for i in range(4)]])
