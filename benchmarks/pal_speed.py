@@ -9,9 +9,11 @@ runner does, recording every 1000th step.
 
 With ``--reference DIR`` (PAL's ``PAL MC`` folder) and ``--reference-python PY`` (a Python whose NumPy is
 older than 1.24, which PAL needs, with scipy and dill), the reference runs in the same session, one case at a
-time, and the table gives the ratio; otherwise it gives the figures measured for the spec (2-vCPU VM).
+time, with one BLAS thread, and the table gives the ratio; otherwise it gives the figures measured for the spec
+(2-vCPU VM).  Both sides run on one CPU (``--cpu``, default the first this process may use): unpinned, a
+process that the scheduler moves between the cores of this VM runs up to 1.5x slower.
 
-    python benchmarks/pal_speed.py [--steps 200000] [--repeats 5]
+    python benchmarks/pal_speed.py [--steps 200000] [--repeats 5] [--cpu N]
         [--reference "/path/PAL MC" --reference-python /path/venv/bin/python --ref-steps 20000]
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -86,8 +89,9 @@ def ours_us(name: str, steps: int, repeats: int) -> float:
 
 def reference_us(name: str, src: Path, python: str, steps: int) -> float:
     folder, overrides, task_ = CASES[name]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     out = subprocess.run([python, "-c", REFERENCE_SCRIPT, str(src), str(PARAMS / folder / "params.json"),
-                          json.dumps(overrides), task_, str(steps)], capture_output=True, text=True, check=True)
+                          json.dumps(overrides), task_, str(steps)], capture_output=True, text=True, check=True, env=env)
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -98,10 +102,12 @@ def main(argv=None) -> None:
     ap.add_argument("--reference", type=Path, help="PAL's 'PAL MC' folder (unmodified)")
     ap.add_argument("--reference-python", default=None, help="a Python with NumPy < 1.24, scipy and dill")
     ap.add_argument("--ref-steps", type=int, default=20_000)
+    ap.add_argument("--cpu", type=int, default=min(os.sched_getaffinity(0)), help="the CPU both sides run on")
     args = ap.parse_args(argv)
+    os.sched_setaffinity(0, {args.cpu})  # inherited by the reference's process
     live = args.reference is not None and args.reference_python is not None
     print(f"{'case':26s} {'us/step':>9s} {'reference':>10s} {'speed-up':>9s}  (reference: "
-          f"{'measured now' if live else 'spec, 2-vCPU VM'}; goal >= {GOAL}x)")
+          f"{'measured now' if live else 'spec, 2-vCPU VM'}; CPU {args.cpu}; goal >= {GOAL}x)")
     for name in CASES:
         us = ours_us(name, args.steps, args.repeats)
         ref = reference_us(name, args.reference, args.reference_python, args.ref_steps) if live else SPEC_US[name]
