@@ -94,3 +94,29 @@ def test_lane_arithmetic_rounds_as_ieee():
     _arith(a, b, s, out)
     np.testing.assert_array_equal(out.reshape(6, 4), [a + b, a - b, a * b, a * s, a / s,
                                                       [_fma(b[i], s, a[i]) for i in range(4)]])
+
+
+@njit(error_model="numpy")
+def _transpose(W, ldW, n_cols, B, BPI, ldB, n_rows):
+    for h in range(0, ldB, 4):
+        for g in range(0, ldW, 4):
+            simd.transpose_tile(W, h * ldW + g, ldW, n_cols - h, B, BPI, g * ldB + h, ldB, n_rows - g)
+
+
+@pytest.mark.parametrize("n_rows, n_cols", [(1, 1), (5, 20), (20, 10), (10, 20), (7, 3)])
+def test_transpose_tile_gives_w_transposed_and_its_negative(n_rows, n_cols):
+    """B = W^T, B_PI = -W^T for padded column-major blocks; B's padding rows zero, nothing past B written, W's
+    columns past its end (here: garbage) never read into B."""
+    pad = lambda n: -(-n // 4) * 4  # noqa: E731
+    ldW, ldB = pad(n_rows), pad(n_cols)
+    rs = np.random.default_rng(n_rows * n_cols)
+    Wm = np.zeros((n_rows, n_cols))
+    Wm[:] = rs.normal(size=(n_rows, n_cols))
+    W = np.full(ldW * ldB + 64, np.nan)  # past the block: NaN, which must not reach B
+    W[:ldW * n_cols] = np.pad(Wm, ((0, ldW - n_rows), (0, 0))).T.ravel()
+    B, BPI = np.full(ldB * n_rows + 8, 7.0), np.full(ldB * n_rows + 8, 7.0)
+    _transpose(W, ldW, n_cols, B, BPI, ldB, n_rows)
+    expected = np.pad(Wm.T, ((0, ldB - n_cols), (0, 0))).T.ravel()  # column-major, ldB rows
+    np.testing.assert_array_equal(B[:ldB * n_rows], expected)
+    np.testing.assert_array_equal(BPI[:ldB * n_rows], -expected)
+    assert (B[ldB * n_rows:] == 7.0).all() and (BPI[ldB * n_rows:] == 7.0).all()

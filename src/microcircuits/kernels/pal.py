@@ -18,7 +18,7 @@ import numpy as np
 from numba import uintp as U
 
 from . import mt19937
-from .simd import ZERO4, add4, div4, load4, logistic4, matvec, matvec_pair, mul4, scale4, store4, sub4
+from .simd import add4, div4, load4, logistic4, matvec, matvec_pair, mul4, scale4, store4, sub4, transpose_tile
 from .activations import LOGISTIC, SOFT_RELU, phi
 from .cache import kernel_jit
 
@@ -94,30 +94,13 @@ def rates(kind, u, out, start, stop):
 
 
 @inline_jit
-def _put_row(B, BPI, at, row):
-    store4(B, at, row)
-    store4(BPI, at, scale4(row, -1.0))
-
-
-@inline_jit
 def transpose(W, w0, ldW, n_cols, B, BPI, b0, ldB, n_rows):
-    """B = W^T and B_PI = -W^T (BP's feedback), four by four in registers.  W: column-major, ``ldW`` padded
-    rows, ``n_cols`` columns; B: ``n_rows`` (W's rows) columns of ``ldB`` padded rows, padding zero."""
+    """B = W^T and B_PI = -W^T (BP's feedback), four by four in registers (simd.transpose_tile).  W:
+    column-major, ``ldW`` padded rows, ``n_cols`` columns; B: ``n_rows`` (W's rows) columns of ``ldB`` padded
+    rows, padding zero."""
     for h in range(0, ldB, 4):
-        left = n_cols - h
         for g in range(0, ldW, 4):
-            a = load4(W, w0 + h * ldW + g) if left > 0 else ZERO4
-            b = load4(W, w0 + (h + 1) * ldW + g) if left > 1 else ZERO4
-            c = load4(W, w0 + (h + 2) * ldW + g) if left > 2 else ZERO4
-            d = load4(W, w0 + (h + 3) * ldW + g) if left > 3 else ZERO4
-            at = b0 + g * ldB + h
-            _put_row(B, BPI, at, (a[0], b[0], c[0], d[0]))
-            if g + 1 < n_rows:
-                _put_row(B, BPI, at + ldB, (a[1], b[1], c[1], d[1]))
-            if g + 2 < n_rows:
-                _put_row(B, BPI, at + 2 * ldB, (a[2], b[2], c[2], d[2]))
-            if g + 3 < n_rows:
-                _put_row(B, BPI, at + 3 * ldB, (a[3], b[3], c[3], d[3]))
+            transpose_tile(W, w0 + h * ldW + g, ldW, n_cols - h, B, BPI, b0 + g * ldB + h, ldB, n_rows - g)
 
 
 @inline_jit

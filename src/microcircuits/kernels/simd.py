@@ -189,3 +189,38 @@ def matvec_pair(typingctx, M1, m1, x1, y1, out1, o1, M2, m2, x2, y2, out2, o2, l
     def codegen(context, builder, sig, args):
         return _matvecs(context, builder, sig, args, 2)
     return types.none(M1, m1, x1, y1, out1, o1, M2, m2, x2, y2, out2, o2, ld, cols), codegen
+
+
+@intrinsic
+def transpose_tile(typingctx, W, at, ldW, cols_left, B, BPI, bat, ldB, rows_left):
+    """BP's feedback, one 4 x 4 tile: B[bat + u ldB + t] = W[at + t ldW + u] and B_PI = -B for the tile's first
+    ``rows_left`` columns u of B (the rest belong to the next block), with the columns t >= ``cols_left`` of W
+    read as zero (past the block's end).  Four loads, eight shuffles, the stores.  W must be readable for four
+    full columns from ``at`` (the kernel's W is followed by other rows of the same array)."""
+    def codegen(context, builder, sig, args):
+        W_, at_, ldW_, cols_, B_, BPI_, bat_, ldB_, rows_ = args
+        data = lambda i: context.make_array(sig.args[i])(context, builder, args[i]).data  # noqa: E731
+        w, b, bpi = data(0), data(4), data(5)
+        intp = at_.type
+        cols = []
+        for t in range(4):
+            ptr = builder.bitcast(builder.gep(w, [builder.add(at_, builder.mul(ir.Constant(intp, t), ldW_))]),
+                                  _V4.as_pointer())
+            v = builder.load(ptr, align=8)
+            keep = builder.icmp_signed(">", cols_, ir.Constant(intp, t))
+            cols.append(builder.select(keep, v, ir.Constant(_V4, None)))
+        i32 = ir.IntType(32)
+        mask = lambda *ix: ir.Constant(ir.VectorType(i32, 4), [ir.Constant(i32, i) for i in ix])  # noqa: E731
+        lo01 = builder.shuffle_vector(cols[0], cols[1], mask(0, 4, 2, 6))
+        hi01 = builder.shuffle_vector(cols[0], cols[1], mask(1, 5, 3, 7))
+        lo23 = builder.shuffle_vector(cols[2], cols[3], mask(0, 4, 2, 6))
+        hi23 = builder.shuffle_vector(cols[2], cols[3], mask(1, 5, 3, 7))
+        rows = [builder.shuffle_vector(lo01, lo23, mask(0, 1, 4, 5)), builder.shuffle_vector(hi01, hi23, mask(0, 1, 4, 5)),
+                builder.shuffle_vector(lo01, lo23, mask(2, 3, 6, 7)), builder.shuffle_vector(hi01, hi23, mask(2, 3, 6, 7))]
+        for u, row in enumerate(rows):
+            with cgutils.if_likely(builder, builder.icmp_signed(">", rows_, ir.Constant(intp, u))):
+                off = builder.add(bat_, builder.mul(ir.Constant(intp, u), ldB_))
+                builder.store(row, builder.bitcast(builder.gep(b, [off]), _V4.as_pointer()), align=8)
+                builder.store(builder.fneg(row), builder.bitcast(builder.gep(bpi, [off]), _V4.as_pointer()), align=8)
+        return context.get_dummy_value()
+    return types.none(W, at, ldW, cols_left, B, BPI, bat, ldB, rows_left), codegen
