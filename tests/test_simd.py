@@ -84,16 +84,14 @@ def _arith(a, b, s, out):
     simd.store4(out, 8, simd.mul4(A, B))
     simd.store4(out, 12, simd.scale4(A, s))
     simd.store4(out, 16, simd.div4(A, s))
-    simd.store4(out, 20, simd.fma4(A, B, s))
 
 
 def test_lane_arithmetic_rounds_as_ieee():
     rs = np.random.default_rng(2)
     a, b, s = rs.normal(size=4), rs.normal(size=4), 0.37
-    out = np.empty(24)
+    out = np.empty(20)
     _arith(a, b, s, out)
-    np.testing.assert_array_equal(out.reshape(6, 4), [a + b, a - b, a * b, a * s, a / s,
-                                                      [_fma(b[i], s, a[i]) for i in range(4)]])
+    np.testing.assert_array_equal(out.reshape(5, 4), [a + b, a - b, a * b, a * s, a / s])
 
 
 @njit(error_model="numpy")

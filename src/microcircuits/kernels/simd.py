@@ -3,15 +3,18 @@
 The PAL circuit's mat-vecs run over columns of 5 to 20 units.  Left to LLVM's vectorisers, such short loops run
 scalar (the loop vectoriser wants 16 iterations, the SLP vectoriser gives up on loads it cannot prove
 independent of the stores), at ~0.35 ns per multiply-add.  These intrinsics say it outright: ``load4`` and
-``store4`` move four consecutive elements of a float64 array, ``fma4`` multiplies and adds four lanes with one
-rounding, ``scale4``/``div4``/``add4``/``sub4``/``mul4`` do plain IEEE lane arithmetic (the same roundings as
-the scalar code they replace).  LLVM removes the tuple <-> vector conversions, so the lanes stay in registers.
+``store4`` move four consecutive elements of a float64 array, ``scale4``/``div4``/``add4``/``sub4``/``mul4`` do
+plain IEEE lane arithmetic (the same roundings as the scalar code they replace), and LLVM removes the tuple <->
+vector conversions between them.  Across a loop's iterations it does not (a carried tuple becomes four scalars),
+so the mat-vecs, whose accumulators are carried, are loops written in IR (:func:`matvec`).
 """
 
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from . import vecmath as vm
 
 _V4 = ir.VectorType(ir.DoubleType(), 4)
 _T4 = types.UniTuple(types.float64, 4)
@@ -61,16 +64,6 @@ def store4(typingctx, ary, index, lanes):
     return types.none(ary, index, lanes), codegen
 
 
-@intrinsic
-def fma4(typingctx, acc, lanes, x):
-    """acc + lanes * x, one rounding per lane."""
-    def codegen(context, builder, sig, args):
-        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_V4, [_V4] * 3), "llvm.fma.v4f64")
-        v = builder.call(fma, [_vector(builder, args[1]), _splat(builder, args[2]), _vector(builder, args[0])])
-        return _tuple(context, builder, v)
-    return _T4(acc, lanes, x), codegen
-
-
 def _lanewise(op: str, by_scalar: bool):
     """An intrinsic (a, b) -> a op b, lane by lane; with ``by_scalar`` b is one float for all four lanes."""
     @intrinsic
@@ -86,15 +79,10 @@ scale4, div4 = _lanewise("fmul", True), _lanewise("fdiv", True)  # lanes * x, la
 add4, sub4, mul4 = _lanewise("fadd", False), _lanewise("fsub", False), _lanewise("fmul", False)  # a + b, a - b, a * b
 
 
-ZERO4 = (0.0, 0.0, 0.0, 0.0)
-
-
 def _exp(builder, x):
     """e^x on four lanes: kernels/vecmath.exp's range reduction, Taylor polynomial (degree 13) and scaling, with
     the polynomial in Estrin's scheme with fused multiply-adds (four levels deep instead of thirteen): twice
     as fast, not vecmath.exp's bits.  The logistic built on it is within 4 ulp of libm's (tests/test_simd.py)."""
-    from . import vecmath as vm
-
     i64x4 = ir.VectorType(ir.IntType(64), 4)
 
     def c(v):
