@@ -139,6 +139,17 @@ def test_feedback_aligns_without_a_teacher():
     close(s.net.W, flat(s.initial["W"]))
 
 
+def test_kernel_state_stays_normal():
+    """No subnormal number anywhere in the kernel's state after 10,000 steps of PAL learning (the high-pass of
+    a padding unit's constant rate decays by 0.9 per step and would be subnormal after ~6,700 of them): each
+    operation on a subnormal costs a microcode assist, and a step ten times as long."""
+    p = load_pal_params(PAL / "params" / "Fig3abc" / "params.json", {"epochs": 1, "random_seed": [7]})
+    (s,) = task.run(p, "bw_only", progress=False).students
+    for state in (s.net.km, s.net.kv, s.net.kvi):
+        tiny = (state != 0) & (np.abs(state) < np.finfo(float).tiny)
+        assert not tiny.any(), np.argwhere(tiny)
+
+
 def test_bp_and_fa_feedback():
     """BP keeps B = Wᵀ (angle 0) while W learns; FA keeps B at its initial value."""
     for model, check in (("BP", "transpose"), ("FA", "fixed")):

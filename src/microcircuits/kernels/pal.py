@@ -64,13 +64,30 @@ def layout(sizes) -> np.ndarray:
     return lay
 
 
+def aligned_zeros(rows: int, width: int) -> np.ndarray:
+    """Zeros (rows, width) whose every row starts on a 64-byte cache line, a row an odd number of lines long.
+
+    NumPy aligns to 16 bytes only, and a four-double load that straddles two cache lines costs twice.  Rows of
+    an even number of lines would put some rows a multiple of 4 KiB apart (eight rows of 512 bytes), and a load
+    from one right after a store to the other waits for the store ("4K aliasing"): with rows so placed, or
+    where ``np.zeros`` happened to put them, a step ran up to 1.4x slower or faster from one process to the
+    next."""
+    lines = -(-int(width) // 8)
+    lines += 1 - lines % 2
+    width = lines * 8
+    buf = np.zeros(rows * width + 8)
+    skip = (-buf.ctypes.data % 64) // 8
+    return buf[skip:skip + rows * width].reshape(rows, width)
+
+
 def work_arrays(sizes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Zeroed kernel-layout state: matrices (N_MATS rows), pyramidal and interneuron rows."""
+    """Zeroed kernel-layout state, cache-line aligned: matrices (N_MATS rows), pyramidal and interneuron
+    rows."""
     lay = layout(sizes)
     N = len(sizes) - 1
     width = max(1, int(lay[L_W, N]), int(lay[L_B, N - 1]), int(lay[L_WIP, N - 1]))
-    return (np.zeros((N_MATS, width)), np.zeros((N_PYR_ROWS, max(4, int(lay[L_PYR, N])))),
-            np.zeros((N_INT_ROWS, max(4, int(lay[L_INT, N - 1])))))
+    return (aligned_zeros(N_MATS, width), aligned_zeros(N_PYR_ROWS, max(4, int(lay[L_PYR, N]))),
+            aligned_zeros(N_INT_ROWS, max(4, int(lay[L_INT, N - 1]))))
 
 
 @inline_jit
@@ -214,7 +231,7 @@ def record_block(rec, pos, e0, rows, cols, ker, k0, ld):
             rec[pos, U(e0 + i * cols + j)] = ker[U(k0 + j * ld + i)]
 
 
-@jit
+@kernel_jit(error_model="numpy", _nrt=False)
 def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma, km, kv, kvi, r0, r0_old,
           samples, order, targets, on, key, meta, cache, tempered, learn_w, learn_lat, learn_bw, compute_dw,
           step0, rec_every, rec_pos, rec_steps, woff, boff, ipoff, rec_W, rec_B, rec_V, rec_lat, rec_WIP, rec_BPI,
@@ -406,15 +423,17 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
             else:
                 rec_mse[rec_pos] = np.nan
             rec_pos += 1
-        # 11. PAL: high-pass the rates for the next step's dB
+        # 11. PAL: high-pass the rates for the next step's dB, real units only: a padding unit's rate is
+        # phi(0), and its high-pass, left to decay, would sink into subnormal numbers, which cost a microcode
+        # assist per operation
         if model == PAL:
-            for q in range(0, P):
-                i = U(q)
-                rhp[i] = rhp[i] + ((r[i] - r_old[i]) - hp * rhp[i])
+            for a in range(N):
+                for q in range(pp[a], pp[a] + sizes[a + 1]):
+                    i = U(q)
+                    rhp[i] = rhp[i] + ((r[i] - r_old[i]) - hp * rhp[i])
     return rec_pos
 
 
-@jit
 def advance(n, sizes, poff, ioff, woff, boff, ipoff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma,
             W, B, BPI, WIP, dW, dWLO, st, sti, r0, r0_old, xi, vapi_noise, km, kv, kvi,
             samples, order, targets, on, key, meta, cache, tempered,
@@ -432,6 +451,11 @@ def advance(n, sizes, poff, ioff, woff, boff, ipoff, lay, kinds, c, f, eta_fw, e
     taken after every ``rec_every``-th step counted from 1 over the whole run (``step0`` steps came before).
     With ``trace``, ``trace_out[s]`` receives the output's prospective potential before step s (the teacher's
     target).
+
+    Three compiled calls, not one: linked into a jitted caller, ``steps`` is optimised again with it, and that
+    copy ran 1.3x slower than ``steps`` compiled on its own (the code a process got depended on whether it
+    compiled the kernel or loaded it from the cache).  Per call of 65,536 steps, the two dispatches more cost
+    nothing measurable.
     """
     pack(sizes, poff, ioff, woff, boff, ipoff, lay, W, dW, dWLO, B, BPI, WIP, st, sti, xi, vapi_noise, km, kv, kvi, True)
     rec_pos = steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma, km, kv, kvi, r0,
