@@ -34,9 +34,10 @@ CONST, BY_U, BY_U_BREVE, BY_VAPI = 0, 1, 2, 3
 # indices into the switches vector ``f``
 (MODEL, NOISE_TYPE, NOISE_MODE, HI_PASS, DW_LOW_PASS, GATE, INTER_LOW_PASS, USE_ACTIVATION, N_SWITCH) = range(9)
 # rows of the pyramidal state: the network's ``st`` (0-13), then the noise, the noisy apical potential, the
-# noise's scratch (kernels/mt19937.fill_normal) and every unit's look-ahead (tau, or taur tau)
+# noise's scratch (kernels/mt19937.fill_normal), every unit's look-ahead (tau, or taur tau) and 1 on real units,
+# 0 on padding
 (UP, UP_OLD, UB, R, R_OLD, VBAS, VBAS_OLD, VAPI, VAPI_OLD, RHP, DU, POST, SCRATCH, GAUSS, XI, VAPI_NOISE, RADII,
- LOOK, N_PYR_ROWS) = range(19)
+ LOOK, REAL, N_PYR_ROWS) = range(20)
 N_ST = 14
 # rows of the interneurons' state: the network's ``sti`` (0-7), then a scratch row
 UI, UI_OLD, UBI, RI, RI_OLD, VDEN, VDEN_OLD, DUI, SCRATCH_I, N_INT_ROWS = range(10)
@@ -158,10 +159,21 @@ def learn_feedback(B, m0, ld, cols, rate, decay, xi, p0, pre, q0, gate):
 
 
 @inline_jit
-def advance_noise(xi, x0, g, g0, n, u, ub, vapi, scale, mode, ou, dt, ou_keep, ou_kick):
+def advance_noise(xi, x0, g, g0, n, u, ub, vapi, scale, mode, ou, dt, ou_keep, ou_kick, real):
     """PAL's generate_noise for one area: white = scale * N(0, 1) (times |u|, |u_breve| or |v_api| in those
     modes), then OU: xi += (1/tau_xi) (-dt xi + sqrt(dt tau_xi) white), or held white noise.  ``ou_keep`` is
-    1/tau_xi, ``ou_kick`` sqrt(dt tau_xi)."""
+    1/tau_xi, ``ou_kick`` sqrt(dt tau_xi).  In the constant mode (every PAL file's) four units at a time over
+    the padded area, the padding's lanes (which read the next area's normals) multiplied by ``real``'s 0."""
+    if mode == CONST:
+        for c in range(0, n, 4):
+            white = scale4(load4(g, g0 + c), scale)
+            if ou:
+                old = load4(xi, x0 + c)
+                new = add4(old, scale4(add4(scale4(old, -dt), scale4(white, ou_kick)), ou_keep))
+            else:
+                new = white
+            store4(xi, x0 + c, mul4(new, load4(real, x0 + c)))
+        return
     for i in range(n):
         k = U(x0 + i)
         w = g[U(g0 + i)]
@@ -268,9 +280,11 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
     drawn = gauss[:n_hidden]
     radii = kv[RADII]
     look = kv[LOOK]
+    real = kv[REAL]
     for a in range(N):
         for q in range(pp[a], pp[a + 1]):
             look[U(q)] = c[LOOK_OUT] if a == N - 1 else c[LOOK_P]
+            real[U(q)] = 1.0 if q < pp[a] + sizes[a + 1] else 0.0
     same_kind = True
     for a in range(N):
         same_kind = same_kind and kinds[a] == kinds[0]
@@ -320,16 +334,16 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
         for k in range(N - 1):
             matvec_pair(B, lb[k], r, pp[k + 1], vapi, pp[k], BPI, lb[k], rI, pi[k], du, pp[k], pp[k + 1] - pp[k],
                         sizes[k + 2])
-        for q in range(0, out0):
-            i = U(q)
-            vapi[i] = vapi[i] + du[i]
-            vapi_noise[i] = vapi[i] + xi[i]
+        for q in range(0, out0, 4):
+            v = add4(load4(vapi, q), load4(du, q))
+            store4(vapi, q, v)
+            store4(vapi_noise, q, add4(v, load4(xi, q)))
         # 4. PAL: advance the noise of every hidden area (only while B learns)
         if inject:
             mt19937.fill_normal(key, meta, cache, tempered, drawn, radii)
             for a in range(N - 1):
                 advance_noise(xi, pp[a], gauss, poff[a], sizes[a + 1], u, ub, vapi, sigma[a], noise_mode, ou, dt,
-                              ou_keep, ou_kick)
+                              ou_keep, ou_kick, real)
         # 5. somatic increments (population k sits below area k+1: padded alike, so one offset for all)
         for q in range(0, nI, 4):
             ueff = scale4(add4(scale4(load4(vden, q), gden), scale4(load4(ub, pp[1] + q), gnI)), tauI)
@@ -388,10 +402,10 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
                 learn_feedback(B, lb[k], pp[k + 1] - pp[k], sizes[k + 2], dt * eta_bw[k], dt * alpha[k] * eta_bw[k],
                                xi, pp[k], pre, pp[k + 1], gate)
         # 9. voltages, then forward weights (PAL low-passes the update)
-        for q in range(0, P):
-            u[U(q)] += du[U(q)]
-        for q in range(0, nI):
-            uI[U(q)] += duI[U(q)]
+        for q in range(0, P, 4):
+            store4(u, q, add4(load4(u, q), load4(du, q)))
+        for q in range(0, nI, 4):
+            store4(uI, q, add4(load4(uI, q), load4(duI, q)))
         if learn_w:
             nw = lw[N]
             if model == PAL and f[DW_LOW_PASS] != 0:
@@ -423,14 +437,14 @@ def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alph
             else:
                 rec_mse[rec_pos] = np.nan
             rec_pos += 1
-        # 11. PAL: high-pass the rates for the next step's dB, real units only: a padding unit's rate is
-        # phi(0), and its high-pass, left to decay, would sink into subnormal numbers, which cost a microcode
-        # assist per operation
+        # 11. PAL: high-pass the rates for the next step's dB, kept at 0 on padding units: their rate is phi(0),
+        # and its high-pass, left to decay, would sink into subnormal numbers, which cost a microcode assist per
+        # operation
         if model == PAL:
-            for a in range(N):
-                for q in range(pp[a], pp[a] + sizes[a + 1]):
-                    i = U(q)
-                    rhp[i] = rhp[i] + ((r[i] - r_old[i]) - hp * rhp[i])
+            for q in range(0, P, 4):
+                old = load4(rhp, q)
+                new = add4(old, sub4(sub4(load4(r, q), load4(r_old, q)), scale4(old, hp)))
+                store4(rhp, q, mul4(new, load4(real, q)))
     return rec_pos
 
 
