@@ -18,7 +18,7 @@ import numpy as np
 from numba import uintp as U
 
 from . import mt19937
-from .simd import add4, div4, load4, logistic4, matvec, matvec_pair, mul4, scale4, store4, sub4, transpose_tile
+from .simd import add4, load4, logistic4, matvec, matvec_pair, mul4, scale4, store4, sub4, transpose_tile
 from .activations import LOGISTIC, SOFT_RELU, phi
 from .cache import kernel_jit
 
@@ -34,8 +34,8 @@ CONST, BY_U, BY_U_BREVE, BY_VAPI = 0, 1, 2, 3
 # indices into the switches vector ``f``
 (MODEL, NOISE_TYPE, NOISE_MODE, HI_PASS, DW_LOW_PASS, GATE, INTER_LOW_PASS, USE_ACTIVATION, N_SWITCH) = range(9)
 # rows of the pyramidal state: the network's ``st`` (0-13), then the noise, the noisy apical potential, the
-# noise's scratch (kernels/mt19937.fill_normal), every unit's look-ahead (tau, or taur tau) and 1 on real units,
-# 0 on padding
+# noise's scratch (kernels/mt19937.fill_normal), every unit's look-ahead over dt (tau/dt, or taur tau/dt) and
+# 1 on real units, 0 on padding
 (UP, UP_OLD, UB, R, R_OLD, VBAS, VBAS_OLD, VAPI, VAPI_OLD, RHP, DU, POST, SCRATCH, GAUSS, XI, VAPI_NOISE, RADII,
  LOOK, REAL, N_PYR_ROWS) = range(20)
 N_ST = 14
@@ -243,210 +243,226 @@ def record_block(rec, pos, e0, rows, cols, ker, k0, ld):
             rec[pos, U(e0 + i * cols + j)] = ker[U(k0 + j * ld + i)]
 
 
-@kernel_jit(error_model="numpy", _nrt=False)
-def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma, km, kv, kvi, r0, r0_old,
-          samples, order, targets, on, key, meta, cache, tempered, learn_w, learn_lat, learn_bw, compute_dw,
-          step0, rec_every, rec_pos, rec_steps, woff, boff, ipoff, rec_W, rec_B, rec_V, rec_lat, rec_WIP, rec_BPI,
-          rec_mse, trace, trace_out):
-    """``n`` steps in the kernel's layout; returns the next free record row (see :func:`advance`)."""
-    N = sizes.shape[0] - 1
-    pp, pi, lw, lb, li = lay[L_PYR], lay[L_INT], lay[L_W], lay[L_B], lay[L_WIP]
-    P, nI = pp[N], pi[N - 1]
-    W, dW, dWLO, B, BPI, WIP = km[KW], km[KDW], km[KDWLO], km[KB], km[KBPI], km[KWIP]
-    u, u_old, ub, r, r_old = kv[UP], kv[UP_OLD], kv[UB], kv[R], kv[R_OLD]
-    vbas, vbas_old, vapi, vapi_old, rhp, du = kv[VBAS], kv[VBAS_OLD], kv[VAPI], kv[VAPI_OLD], kv[RHP], kv[DU]
-    post, scratch, gauss, xi, vapi_noise = kv[POST], kv[SCRATCH], kv[GAUSS], kv[XI], kv[VAPI_NOISE]
-    uI, uI_old, ubI, rI, rI_old = kvi[UI], kvi[UI_OLD], kvi[UBI], kvi[RI], kvi[RI_OLD]
-    vden, vden_old, duI, scratch_i = kvi[VDEN], kvi[VDEN_OLD], kvi[DUI], kvi[SCRATCH_I]
-    dt = c[DT]
-    model = f[MODEL]
-    c_hid, c_out = c[C_HID], c[C_OUT]
-    gbas, gapi, gden, gnI, gntgt = c[GBAS], c[GAPI], c[GDEN], c[GNI], c[GNTGT]
-    tauP, tau_out, tau_notgt, tauI = c[TAU_P], c[TAU_OUT], c[TAU_NOTGT], c[TAU_I]
-    use_activation, hi_pass, gate = f[USE_ACTIVATION] != 0, f[HI_PASS] != 0, f[GATE] != 0
-    noise_mode, ou = f[NOISE_MODE], f[NOISE_TYPE] == OU
-    ou_keep, ou_kick = 1.0 / c[TAU_XI], math.sqrt(dt * c[TAU_XI])
-    hp = dt / c[TAU_HP]
-    lo_pass = dt / c[TAU_LO]
-    out0 = pp[N - 1]
-    n_out = sizes[N]
-    n0 = sizes[0]
-    n_hidden = poff[N - 1]  # hidden units, unpadded: the normals drawn per step
-    inject = model == PAL and learn_bw
-    # array views chosen once: rebinding an array inside the loop costs reference counting on every step
-    den = duI if f[INTER_LOW_PASS] != 0 else vden
-    api = vapi_noise if inject else vapi
-    pre = rhp if hi_pass else r
-    drawn = gauss[:n_hidden]
-    radii = kv[RADII]
-    look = kv[LOOK]
-    real = kv[REAL]
-    for a in range(N):
-        for q in range(pp[a], pp[a + 1]):
-            look[U(q)] = c[LOOK_OUT] if a == N - 1 else c[LOOK_P]
-            real[U(q)] = 1.0 if q < pp[a] + sizes[a + 1] else 0.0
-    same_kind = True
-    for a in range(N):
-        same_kind = same_kind and kinds[a] == kinds[0]
-    for s in range(n):
-        if trace:
-            for i in range(n_out):
-                trace_out[s, i] = ub[out0 + i]
-        # 1-2. keep the previous step's rates and dendrites; prospective potentials and rates; remember u for the
-        # next look-ahead
-        for q in range(0, P, 4):
-            store4(r_old, q, load4(r, q))
-            store4(vbas_old, q, load4(vbas, q))
-            store4(vapi_old, q, load4(vapi, q))
-            now, before = load4(u, q), load4(u_old, q)
-            store4(ub, q, add4(before, div4(mul4(load4(look, q), sub4(now, before)), dt)))
-            store4(u_old, q, now)
-        look_I = c[LOOK_I]
-        for q in range(0, nI, 4):
-            store4(rI_old, q, load4(rI, q))
-            store4(vden_old, q, load4(vden, q))
-            now, before = load4(uI, q), load4(uI_old, q)
-            store4(ubI, q, add4(before, div4(scale4(sub4(now, before), look_I), dt)))
-            store4(uI_old, q, now)
-        if same_kind:
-            rates(kinds[0], ub, r, 0, P)
-            rates(kinds[0], ubI, rI, 0, nI)
-        else:
-            for a in range(N):
-                rates(kinds[a], ub, r, pp[a], pp[a + 1])
-            for k in range(N - 1):
-                rates(kinds[k + 1], ubI, rI, pi[k], pi[k + 1])
-        for i in range(n0):
-            r0_old[i] = r0[i]
-        row = order[s]
-        for i in range(n0):
-            r0[i] = samples[row, i]
-        # 3. dendritic potentials from the new rates; W of area k+1 and W_IP of population k share their shape and
-        # their input (area k), B and B_PI of hidden area k their shape
-        matvec(W, lw[0], r0, 0, vbas, pp[0], pp[1] - pp[0], n0)
-        for k in range(N - 1):
-            ld = pp[k + 2] - pp[k + 1]
-            matvec_pair(W, lw[k + 1], r, pp[k], vbas, pp[k + 1], WIP, li[k], r, pp[k], den, pi[k], ld, sizes[k + 1])
-            if f[INTER_LOW_PASS] != 0:
-                for q in range(pi[k], pi[k + 1]):
-                    i = U(q)
-                    vden[i] += lo_pass * (duI[i] - vden[i])
-        for k in range(N - 1):
-            matvec_pair(B, lb[k], r, pp[k + 1], vapi, pp[k], BPI, lb[k], rI, pi[k], du, pp[k], pp[k + 1] - pp[k],
-                        sizes[k + 2])
-        for q in range(0, out0, 4):
-            v = add4(load4(vapi, q), load4(du, q))
-            store4(vapi, q, v)
-            store4(vapi_noise, q, add4(v, load4(xi, q)))
-        # 4. PAL: advance the noise of every hidden area (only while B learns)
-        if inject:
-            mt19937.fill_normal(key, meta, cache, tempered, drawn, radii)
-            for a in range(N - 1):
-                advance_noise(xi, pp[a], gauss, poff[a], sizes[a + 1], u, ub, vapi, sigma[a], noise_mode, ou, dt,
-                              ou_keep, ou_kick, real)
-        # 5. somatic increments (population k sits below area k+1: padded alike, so one offset for all)
-        for q in range(0, nI, 4):
-            ueff = scale4(add4(scale4(load4(vden, q), gden), scale4(load4(ub, pp[1] + q), gnI)), tauI)
-            store4(duI, q, scale4(div4(sub4(ueff, load4(uI, q)), tauI), dt))
-        for q in range(0, out0, 4):
-            ueff = scale4(add4(scale4(load4(vbas, q), gbas), scale4(load4(api, q), gapi)), tauP)
-            store4(du, q, scale4(div4(sub4(ueff, load4(u, q)), tauP), dt))
-        for i in range(n_out):
-            j = out0 + i
-            if on:
-                ueff = tau_out * (gbas * vbas[j] + gntgt * targets[row, i])
-            else:
-                ueff = tau_notgt * (gbas * vbas[j])
-            du[j] = dt * ((ueff - u[j]) / tau_out)
-        if model == BP:  # B <- W^T and B_PI <- -B from the weights before this step's update (6)
-            for k in range(N - 1):
-                transpose(W, lw[k + 1], pp[k + 2] - pp[k + 1], sizes[k + 1], B, BPI, lb[k], pp[k + 1] - pp[k],
-                          sizes[k + 2])
-        # 6. forward updates dW (kept for the low-pass and the replay), applied below
-        if compute_dw or learn_w:
-            for a in range(N):
-                coef = c_out if a == N - 1 else c_hid
-                lo, hi = pp[a], pp[a + 1]
-                if use_activation:
-                    for q in range(lo, hi, 4):
-                        store4(scratch, q, scale4(load4(vbas_old, q), coef))
-                    rates(kinds[a], scratch, post, lo, hi)
-                    for q in range(lo, hi, 4):
-                        store4(post, q, sub4(load4(r, q), load4(post, q)))
-                else:
-                    for q in range(lo, hi, 4):
-                        store4(post, q, sub4(load4(ub, q), scale4(load4(vbas_old, q), coef)))
-                if a == 0:
-                    outer(dW, lw[0], hi - lo, n0, dt * eta_fw[0], post, lo, r0_old, 0)
-                else:
-                    outer(dW, lw[a], hi - lo, sizes[a], dt * eta_fw[a], post, lo, r_old, pp[a - 1])
-        # 7. lateral plasticity: W_IP towards the interneurons' own prediction, B_PI silences the apical dendrite
-        if learn_lat:
-            for k in range(N - 1):
-                if eta_IP[k] != 0.0:
-                    lo, hi = pi[k], pi[k + 1]
-                    for q in range(lo, hi):
-                        scratch_i[U(q)] = c[C_DEN] * vden_old[U(q)]
-                    rates(kinds[k + 1], scratch_i, scratch_i, lo, hi)
-                    for q in range(lo, hi):
-                        scratch_i[U(q)] = rI[U(q)] - scratch_i[U(q)]
-                    add_outer(WIP, li[k], hi - lo, sizes[k + 1], dt * eta_IP[k], 1.0, scratch_i, lo, r_old, pp[k])
-        if learn_lat:
-            for k in range(N - 1):
-                if eta_PI[k] != 0.0:
-                    add_outer(BPI, lb[k], pp[k + 1] - pp[k], sizes[k + 2], dt * eta_PI[k], -1.0, vapi_old, pp[k],
-                              rI_old, pi[k])
-        # 8. PAL: dB = dt eta_bw (xi (x) r_pre - alpha B), r_pre high-passed (or gated regulariser)
-        if inject:
-            for k in range(N - 1):
-                learn_feedback(B, lb[k], pp[k + 1] - pp[k], sizes[k + 2], dt * eta_bw[k], dt * alpha[k] * eta_bw[k],
-                               xi, pp[k], pre, pp[k + 1], gate)
-        # 9. voltages, then forward weights (PAL low-passes the update)
-        for q in range(0, P, 4):
-            store4(u, q, add4(load4(u, q), load4(du, q)))
-        for q in range(0, nI, 4):
-            store4(uI, q, add4(load4(uI, q), load4(duI, q)))
-        if learn_w:
-            nw = lw[N]
-            if model == PAL and f[DW_LOW_PASS] != 0:
-                for i in range(nw):
-                    dWLO[U(i)] += lo_pass * (dW[U(i)] - dWLO[U(i)])
-                    W[U(i)] += dWLO[U(i)]
-            else:
-                for i in range(nw):
-                    W[U(i)] += dW[U(i)]
-        # 10. record after every rec_every-th step of the run, in the network's layout
-        if (step0 + s + 1) % rec_every == 0 and rec_pos < rec_steps.shape[0]:
-            rec_steps[rec_pos] = step0 + s + 1
-            for a in range(N):
-                record_block(rec_W, rec_pos, woff[a], sizes[a + 1], sizes[a], W, lw[a], pp[a + 1] - pp[a])
-                for i in range(sizes[a + 1]):
-                    rec_V[rec_pos, poff[a] + i] = vbas[pp[a] + i]
-            for k in range(N - 1):
-                record_block(rec_B, rec_pos, boff[k], sizes[k + 1], sizes[k + 2], B, lb[k], pp[k + 1] - pp[k])
-                if rec_lat:
-                    record_block(rec_BPI, rec_pos, boff[k], sizes[k + 1], sizes[k + 2], BPI, lb[k], pp[k + 1] - pp[k])
-                    record_block(rec_WIP, rec_pos, ipoff[k], sizes[k + 2], sizes[k + 1], WIP, li[k], pi[k + 1] - pi[k])
-            if on:
-                sq = 0.0
-                for i in range(n_out):
-                    d = ub[out0 + i] - targets[row, i]
-                    sq += d * d
-                norm = math.sqrt(sq)
-                rec_mse[rec_pos] = norm * norm
-            else:
-                rec_mse[rec_pos] = np.nan
-            rec_pos += 1
-        # 11. PAL: high-pass the rates for the next step's dB, kept at 0 on padding units: their rate is phi(0),
-        # and its high-pass, left to decay, would sink into subnormal numbers, which cost a microcode assist per
-        # operation
-        if model == PAL:
-            for q in range(0, P, 4):
-                old = load4(rhp, q)
-                new = add4(old, sub4(sub4(load4(r, q), load4(r_old, q)), scale4(old, hp)))
-                store4(rhp, q, mul4(new, load4(real, q)))
-    return rec_pos
+def _steps_for(variant: int):
+    """``steps`` compiled for one model (BP, FA or PAL; its switch ``f[MODEL]`` must agree).
 
+    ``variant`` is a closure constant, so each model's kernel is compiled without the others' code (BP's
+    transpose, PAL's noise, dB and high-pass): one function for all three was large enough that its registers
+    spilled into a 4.8 KB frame, and edits to code a model never ran moved its step by up to 15 %.  Numba keys
+    its cache on the closure's values, so the three kernels are cached apart; each compiles on first use."""
+
+    @kernel_jit(error_model="numpy", _nrt=False)
+    def steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma, km, kv, kvi, r0, r0_old,
+              samples, order, targets, on, key, meta, cache, tempered, learn_w, learn_lat, learn_bw, compute_dw,
+              step0, rec_every, rec_pos, rec_steps, woff, boff, ipoff, rec_W, rec_B, rec_V, rec_lat, rec_WIP, rec_BPI,
+              rec_mse, trace, trace_out):
+        """``n`` steps in the kernel's layout; returns the next free record row (see :func:`advance`)."""
+        N = sizes.shape[0] - 1
+        pp, pi, lw, lb, li = lay[L_PYR], lay[L_INT], lay[L_W], lay[L_B], lay[L_WIP]
+        P, nI = pp[N], pi[N - 1]
+        W, dW, dWLO, B, BPI, WIP = km[KW], km[KDW], km[KDWLO], km[KB], km[KBPI], km[KWIP]
+        u, u_old, ub, r, r_old = kv[UP], kv[UP_OLD], kv[UB], kv[R], kv[R_OLD]
+        vbas, vbas_old, vapi, vapi_old, rhp, du = kv[VBAS], kv[VBAS_OLD], kv[VAPI], kv[VAPI_OLD], kv[RHP], kv[DU]
+        post, scratch, gauss, xi, vapi_noise = kv[POST], kv[SCRATCH], kv[GAUSS], kv[XI], kv[VAPI_NOISE]
+        uI, uI_old, ubI, rI, rI_old = kvi[UI], kvi[UI_OLD], kvi[UBI], kvi[RI], kvi[RI_OLD]
+        vden, vden_old, duI, scratch_i = kvi[VDEN], kvi[VDEN_OLD], kvi[DUI], kvi[SCRATCH_I]
+        dt = c[DT]
+        model = variant  # a constant of this compilation: the other models' code is compiled out
+        c_hid, c_out = c[C_HID], c[C_OUT]
+        gbas, gapi, gden, gnI, gntgt = c[GBAS], c[GAPI], c[GDEN], c[GNI], c[GNTGT]
+        tauP, tau_out, tau_notgt, tauI = c[TAU_P], c[TAU_OUT], c[TAU_NOTGT], c[TAU_I]
+        # divisions by a constant as multiplications by its reciprocal: a four-lane division occupies the
+        # divider for 8 cycles, and four loops of them per step were bound by it (last-bit differences)
+        dt_tauP, dt_tau_out, dt_tauI = dt / tauP, dt / tau_out, dt / tauI
+        use_activation, hi_pass, gate = f[USE_ACTIVATION] != 0, f[HI_PASS] != 0, f[GATE] != 0
+        noise_mode, ou = f[NOISE_MODE], f[NOISE_TYPE] == OU
+        ou_keep, ou_kick = 1.0 / c[TAU_XI], math.sqrt(dt * c[TAU_XI])
+        hp = dt / c[TAU_HP]
+        lo_pass = dt / c[TAU_LO]
+        out0 = pp[N - 1]
+        n_out = sizes[N]
+        n0 = sizes[0]
+        n_hidden = poff[N - 1]  # hidden units, unpadded: the normals drawn per step
+        inject = model == PAL and learn_bw
+        # array views chosen once: rebinding an array inside the loop costs reference counting on every step
+        den = duI if f[INTER_LOW_PASS] != 0 else vden
+        api = vapi_noise if inject else vapi
+        pre = rhp if hi_pass else r
+        drawn = gauss[:n_hidden]
+        radii = kv[RADII]
+        look = kv[LOOK]
+        real = kv[REAL]
+        for a in range(N):
+            for q in range(pp[a], pp[a + 1]):
+                look[U(q)] = (c[LOOK_OUT] if a == N - 1 else c[LOOK_P]) / dt
+                real[U(q)] = 1.0 if q < pp[a] + sizes[a + 1] else 0.0
+        same_kind = True
+        for a in range(N):
+            same_kind = same_kind and kinds[a] == kinds[0]
+        for s in range(n):
+            if trace:
+                for i in range(n_out):
+                    trace_out[s, i] = ub[out0 + i]
+            # 1-2. keep the previous step's rates and dendrites; prospective potentials and rates; remember u for the
+            # next look-ahead
+            for q in range(0, P, 4):
+                store4(r_old, q, load4(r, q))
+                store4(vbas_old, q, load4(vbas, q))
+                store4(vapi_old, q, load4(vapi, q))
+                now, before = load4(u, q), load4(u_old, q)
+                store4(ub, q, add4(before, mul4(load4(look, q), sub4(now, before))))
+                store4(u_old, q, now)
+            look_I = c[LOOK_I] / dt
+            for q in range(0, nI, 4):
+                store4(rI_old, q, load4(rI, q))
+                store4(vden_old, q, load4(vden, q))
+                now, before = load4(uI, q), load4(uI_old, q)
+                store4(ubI, q, add4(before, scale4(sub4(now, before), look_I)))
+                store4(uI_old, q, now)
+            if same_kind:
+                rates(kinds[0], ub, r, 0, P)
+                rates(kinds[0], ubI, rI, 0, nI)
+            else:
+                for a in range(N):
+                    rates(kinds[a], ub, r, pp[a], pp[a + 1])
+                for k in range(N - 1):
+                    rates(kinds[k + 1], ubI, rI, pi[k], pi[k + 1])
+            for i in range(n0):
+                r0_old[i] = r0[i]
+            row = order[s]
+            for i in range(n0):
+                r0[i] = samples[row, i]
+            # 3. dendritic potentials from the new rates; W of area k+1 and W_IP of population k share their shape and
+            # their input (area k), B and B_PI of hidden area k their shape
+            matvec(W, lw[0], r0, 0, vbas, pp[0], pp[1] - pp[0], n0)
+            for k in range(N - 1):
+                ld = pp[k + 2] - pp[k + 1]
+                matvec_pair(W, lw[k + 1], r, pp[k], vbas, pp[k + 1], WIP, li[k], r, pp[k], den, pi[k], ld, sizes[k + 1])
+                if f[INTER_LOW_PASS] != 0:
+                    for q in range(pi[k], pi[k + 1]):
+                        i = U(q)
+                        vden[i] += lo_pass * (duI[i] - vden[i])
+            for k in range(N - 1):
+                matvec_pair(B, lb[k], r, pp[k + 1], vapi, pp[k], BPI, lb[k], rI, pi[k], du, pp[k], pp[k + 1] - pp[k],
+                            sizes[k + 2])
+            for q in range(0, out0, 4):
+                v = add4(load4(vapi, q), load4(du, q))
+                store4(vapi, q, v)
+                store4(vapi_noise, q, add4(v, load4(xi, q)))
+            # 4. PAL: advance the noise of every hidden area (only while B learns)
+            if inject:
+                mt19937.fill_normal(key, meta, cache, tempered, drawn, radii)
+                for a in range(N - 1):
+                    advance_noise(xi, pp[a], gauss, poff[a], sizes[a + 1], u, ub, vapi, sigma[a], noise_mode, ou, dt,
+                                  ou_keep, ou_kick, real)
+            # 5. somatic increments (population k sits below area k+1: padded alike, so one offset for all)
+            for q in range(0, nI, 4):
+                ueff = scale4(add4(scale4(load4(vden, q), gden), scale4(load4(ub, pp[1] + q), gnI)), tauI)
+                store4(duI, q, scale4(sub4(ueff, load4(uI, q)), dt_tauI))
+            for q in range(0, out0, 4):
+                ueff = scale4(add4(scale4(load4(vbas, q), gbas), scale4(load4(api, q), gapi)), tauP)
+                store4(du, q, scale4(sub4(ueff, load4(u, q)), dt_tauP))
+            for i in range(n_out):
+                j = out0 + i
+                if on:
+                    ueff = tau_out * (gbas * vbas[j] + gntgt * targets[row, i])
+                else:
+                    ueff = tau_notgt * (gbas * vbas[j])
+                du[j] = (ueff - u[j]) * dt_tau_out
+            if model == BP:  # B <- W^T and B_PI <- -B from the weights before this step's update (6)
+                for k in range(N - 1):
+                    transpose(W, lw[k + 1], pp[k + 2] - pp[k + 1], sizes[k + 1], B, BPI, lb[k], pp[k + 1] - pp[k],
+                              sizes[k + 2])
+            # 6. forward updates dW (kept for the low-pass and the replay), applied below
+            if compute_dw or learn_w:
+                for a in range(N):
+                    coef = c_out if a == N - 1 else c_hid
+                    lo, hi = pp[a], pp[a + 1]
+                    if use_activation:
+                        for q in range(lo, hi, 4):
+                            store4(scratch, q, scale4(load4(vbas_old, q), coef))
+                        rates(kinds[a], scratch, post, lo, hi)
+                        for q in range(lo, hi, 4):
+                            store4(post, q, sub4(load4(r, q), load4(post, q)))
+                    else:
+                        for q in range(lo, hi, 4):
+                            store4(post, q, sub4(load4(ub, q), scale4(load4(vbas_old, q), coef)))
+                    if a == 0:
+                        outer(dW, lw[0], hi - lo, n0, dt * eta_fw[0], post, lo, r0_old, 0)
+                    else:
+                        outer(dW, lw[a], hi - lo, sizes[a], dt * eta_fw[a], post, lo, r_old, pp[a - 1])
+            # 7. lateral plasticity: W_IP towards the interneurons' own prediction, B_PI silences the apical dendrite
+            if learn_lat:
+                for k in range(N - 1):
+                    if eta_IP[k] != 0.0:
+                        lo, hi = pi[k], pi[k + 1]
+                        for q in range(lo, hi):
+                            scratch_i[U(q)] = c[C_DEN] * vden_old[U(q)]
+                        rates(kinds[k + 1], scratch_i, scratch_i, lo, hi)
+                        for q in range(lo, hi):
+                            scratch_i[U(q)] = rI[U(q)] - scratch_i[U(q)]
+                        add_outer(WIP, li[k], hi - lo, sizes[k + 1], dt * eta_IP[k], 1.0, scratch_i, lo, r_old, pp[k])
+            if learn_lat:
+                for k in range(N - 1):
+                    if eta_PI[k] != 0.0:
+                        add_outer(BPI, lb[k], pp[k + 1] - pp[k], sizes[k + 2], dt * eta_PI[k], -1.0, vapi_old, pp[k],
+                                  rI_old, pi[k])
+            # 8. PAL: dB = dt eta_bw (xi (x) r_pre - alpha B), r_pre high-passed (or gated regulariser)
+            if inject:
+                for k in range(N - 1):
+                    learn_feedback(B, lb[k], pp[k + 1] - pp[k], sizes[k + 2], dt * eta_bw[k], dt * alpha[k] * eta_bw[k],
+                                   xi, pp[k], pre, pp[k + 1], gate)
+            # 9. voltages, then forward weights (PAL low-passes the update)
+            for q in range(0, P, 4):
+                store4(u, q, add4(load4(u, q), load4(du, q)))
+            for q in range(0, nI, 4):
+                store4(uI, q, add4(load4(uI, q), load4(duI, q)))
+            if learn_w:
+                nw = lw[N]
+                if model == PAL and f[DW_LOW_PASS] != 0:
+                    for i in range(nw):
+                        dWLO[U(i)] += lo_pass * (dW[U(i)] - dWLO[U(i)])
+                        W[U(i)] += dWLO[U(i)]
+                else:
+                    for i in range(nw):
+                        W[U(i)] += dW[U(i)]
+            # 10. record after every rec_every-th step of the run, in the network's layout
+            if (step0 + s + 1) % rec_every == 0 and rec_pos < rec_steps.shape[0]:
+                rec_steps[rec_pos] = step0 + s + 1
+                for a in range(N):
+                    record_block(rec_W, rec_pos, woff[a], sizes[a + 1], sizes[a], W, lw[a], pp[a + 1] - pp[a])
+                    for i in range(sizes[a + 1]):
+                        rec_V[rec_pos, poff[a] + i] = vbas[pp[a] + i]
+                for k in range(N - 1):
+                    record_block(rec_B, rec_pos, boff[k], sizes[k + 1], sizes[k + 2], B, lb[k], pp[k + 1] - pp[k])
+                    if rec_lat:
+                        record_block(rec_BPI, rec_pos, boff[k], sizes[k + 1], sizes[k + 2], BPI, lb[k], pp[k + 1] - pp[k])
+                        record_block(rec_WIP, rec_pos, ipoff[k], sizes[k + 2], sizes[k + 1], WIP, li[k], pi[k + 1] - pi[k])
+                if on:
+                    sq = 0.0
+                    for i in range(n_out):
+                        d = ub[out0 + i] - targets[row, i]
+                        sq += d * d
+                    norm = math.sqrt(sq)
+                    rec_mse[rec_pos] = norm * norm
+                else:
+                    rec_mse[rec_pos] = np.nan
+                rec_pos += 1
+            # 11. PAL: high-pass the rates for the next step's dB, kept at 0 on padding units: their rate is phi(0),
+            # and its high-pass, left to decay, would sink into subnormal numbers, which cost a microcode assist per
+            # operation
+            if model == PAL:
+                for q in range(0, P, 4):
+                    old = load4(rhp, q)
+                    new = add4(old, sub4(sub4(load4(r, q), load4(r_old, q)), scale4(old, hp)))
+                    store4(rhp, q, mul4(new, load4(real, q)))
+        return rec_pos
+
+
+    return steps
+
+
+STEPS = (_steps_for(BP), _steps_for(FA), _steps_for(PAL))  # indexed by model
 
 def advance(n, sizes, poff, ioff, woff, boff, ipoff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma,
             W, B, BPI, WIP, dW, dWLO, st, sti, r0, r0_old, xi, vapi_noise, km, kv, kvi,
@@ -472,10 +488,11 @@ def advance(n, sizes, poff, ioff, woff, boff, ipoff, lay, kinds, c, f, eta_fw, e
     nothing measurable.
     """
     pack(sizes, poff, ioff, woff, boff, ipoff, lay, W, dW, dWLO, B, BPI, WIP, st, sti, xi, vapi_noise, km, kv, kvi, True)
-    rec_pos = steps(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma, km, kv, kvi, r0,
-                    r0_old, samples, order, targets, on, key, meta, cache, tempered, learn_w, learn_lat, learn_bw, compute_dw,
-                    step0, rec_every, rec_pos, rec_steps, woff, boff, ipoff, rec_W, rec_B, rec_V, rec_lat, rec_WIP,
-                    rec_BPI, rec_mse, trace, trace_out)
+    run = STEPS[int(f[MODEL])]
+    rec_pos = run(n, sizes, poff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma, km, kv, kvi, r0, r0_old,
+                  samples, order, targets, on, key, meta, cache, tempered, learn_w, learn_lat, learn_bw, compute_dw,
+                  step0, rec_every, rec_pos, rec_steps, woff, boff, ipoff, rec_W, rec_B, rec_V, rec_lat, rec_WIP,
+                  rec_BPI, rec_mse, trace, trace_out)
     pack(sizes, poff, ioff, woff, boff, ipoff, lay, W, dW, dWLO, B, BPI, WIP, st, sti, xi, vapi_noise, km, kv, kvi,
          False)
     return rec_pos
