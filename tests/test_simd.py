@@ -118,3 +118,28 @@ def test_transpose_tile_gives_w_transposed_and_its_negative(n_rows, n_cols):
     np.testing.assert_array_equal(B[:ldB * n_rows], expected)
     np.testing.assert_array_equal(BPI[:ldB * n_rows], -expected)
     assert (B[ldB * n_rows:] == 7.0).all() and (BPI[ldB * n_rows:] == 7.0).all()
+
+
+@njit(error_model="numpy")
+def _matvec_t(M, m0, ld, cols, n_out, x1, x2, out1, out2):
+    simd.matvec_t_pair(M, m0, ld, cols, n_out, x1, 4, out1, 8, x2, 0, out2, 4)
+
+
+@pytest.mark.parametrize("rows, cols", [(1, 1), (5, 20), (20, 10), (10, 20), (7, 3), (20, 5)])
+def test_matvec_t_pair_is_the_transpose_times_x(rows, cols):
+    """out = block^T @ x for a padded column-major block at an offset, padding outputs 0, the block's
+    neighbours (NaN here) never read."""
+    pad = lambda n: -(-n // 4) * 4  # noqa: E731
+    ld, n_out = pad(rows), pad(cols)
+    rs = np.random.default_rng(rows * 100 + cols)
+    W = rs.normal(size=(rows, cols))
+    M = np.full(3 + ld * cols + 40, np.nan)
+    M[3:3 + ld * cols] = np.pad(W, ((0, ld - rows), (0, 0))).T.ravel()
+    x1, x2 = np.full(4 + ld, 0.5), np.full(ld, 0.5)  # padding lanes of the rates: finite, multiplied by 0
+    x1[4:4 + rows], x2[:rows] = rs.uniform(size=rows), rs.uniform(size=rows)
+    out1, out2 = np.full(8 + n_out + 4, 7.0), np.full(4 + n_out + 4, 7.0)
+    _matvec_t(M, 3, ld, cols, n_out, x1, x2, out1, out2)
+    np.testing.assert_allclose(out1[8:8 + cols], W.T @ x1[4:4 + rows], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(out2[4:4 + cols], W.T @ x2[:rows], rtol=1e-14, atol=1e-15)
+    assert (out1[8 + cols:8 + n_out] == 0).all() and (out2[4 + cols:4 + n_out] == 0).all()
+    assert (out1[:8] == 7).all() and (out1[8 + n_out:] == 7).all() and (out2[4 + n_out:] == 7).all()

@@ -10,6 +10,11 @@ padded (:func:`layout`).  A mat-vec is then a sum of whole columns, four rows pe
 in PAL's order (over the presynaptic units, first to last), and every per-unit loop runs in vectors of four
 with no remainder; the padding units stay at exactly zero input, weight and update.  ``advance`` copies the
 network in (:func:`pack`), runs ``n`` steps with no Python and no allocation, and copies it back.
+
+BP's feedback, B = W^T and B_PI = -W^T from the weights before the step's update (then B_PI's lateral update),
+is not transposed on every step (a fifth of a BP step): the kernel keeps W as it was before its last update and
+takes B r and B_PI r_I from its columns (:func:`simd.matvec_t_pair`, four rows per vector: these two sums in
+another order), writing B and B_PI out only where they are read, at records and at the end of a call.
 """
 
 import math
@@ -18,7 +23,7 @@ import numpy as np
 from numba import uintp as U
 
 from . import mt19937
-from .simd import add4, load4, logistic4, matvec, matvec_pair, mul4, scale4, store4, sub4, transpose_tile
+from .simd import add4, load4, logistic4, matvec, matvec_pair, matvec_t_pair, mul4, scale4, store4, sub4, transpose_tile
 from .activations import LOGISTIC, SOFT_RELU, phi
 from .cache import kernel_jit
 
@@ -35,15 +40,17 @@ CONST, BY_U, BY_U_BREVE, BY_VAPI = 0, 1, 2, 3
 (MODEL, NOISE_TYPE, NOISE_MODE, HI_PASS, DW_LOW_PASS, GATE, INTER_LOW_PASS, USE_ACTIVATION, N_SWITCH) = range(9)
 # rows of the pyramidal state: the network's ``st`` (0-13), then the noise, the noisy apical potential, the
 # noise's scratch (kernels/mt19937.fill_normal), every unit's look-ahead over dt (tau/dt, or taur tau/dt) and
-# 1 on real units, 0 on padding
+# 1 on real units, 0 on padding; BP: the apical potentials of B_PI's last lateral update (LAT_V)
 (UP, UP_OLD, UB, R, R_OLD, VBAS, VBAS_OLD, VAPI, VAPI_OLD, RHP, DU, POST, SCRATCH, GAUSS, XI, VAPI_NOISE, RADII,
- LOOK, REAL, N_PYR_ROWS) = range(20)
+ LOOK, REAL, LAT_V, N_PYR_ROWS) = range(21)
 N_ST = 14
-# rows of the interneurons' state: the network's ``sti`` (0-7), then a scratch row
-UI, UI_OLD, UBI, RI, RI_OLD, VDEN, VDEN_OLD, DUI, SCRATCH_I, N_INT_ROWS = range(10)
+# rows of the interneurons' state: the network's ``sti`` (0-7), then a scratch row and (BP) the rates of B_PI's
+# last lateral update
+UI, UI_OLD, UBI, RI, RI_OLD, VDEN, VDEN_OLD, DUI, SCRATCH_I, LAT_R, N_INT_ROWS = range(11)
 N_STI = 8
-# rows of the kernel's matrices and of the layout
-KW, KDW, KDWLO, KB, KBPI, KWIP, N_MATS = range(7)
+# rows of the kernel's matrices (BP: W before its last update, KW_PREV, followed by another row: a transposed
+# tile may read past a block's end, simd.transpose_tile) and of the layout
+KW, KW_PREV, KDW, KDWLO, KB, KBPI, KWIP, N_MATS = range(8)
 L_PYR, L_INT, L_W, L_B, L_WIP, N_LAYOUT = range(6)
 
 
@@ -191,6 +198,18 @@ def advance_noise(xi, x0, g, g0, n, u, ub, vapi, scale, mode, ou, dt, ou_keep, o
 
 
 @inline_jit
+def bp_feedback(W_prev, lw, pp, pi, lb, sizes, B, BPI, lateral, dt, eta_PI, vapi_old, rI_old):
+    """BP's B = W^T and B_PI = -W^T from the weights before the step's update, then B_PI's lateral update
+    (``lateral``), as PAL's step leaves them: written out only where they are read (records, the end of a
+    call); the steps in between take B r and B_PI r_I from ``W_prev`` (see :func:`steps`)."""
+    N = sizes.shape[0] - 1
+    for k in range(N - 1):
+        transpose(W_prev, lw[k + 1], pp[k + 2] - pp[k + 1], sizes[k + 1], B, BPI, lb[k], pp[k + 1] - pp[k], sizes[k + 2])
+        if lateral and eta_PI[k] != 0.0:
+            add_outer(BPI, lb[k], pp[k + 1] - pp[k], sizes[k + 2], dt * eta_PI[k], -1.0, vapi_old, pp[k], rI_old, pi[k])
+
+
+@inline_jit
 def copy_block(ext, e0, rows, cols, ker, k0, ld, into_kernel):
     """A row-major block of the network <-> a column-major padded block of the kernel."""
     for i in range(rows):
@@ -260,7 +279,7 @@ def _steps_for(variant: int):
         N = sizes.shape[0] - 1
         pp, pi, lw, lb, li = lay[L_PYR], lay[L_INT], lay[L_W], lay[L_B], lay[L_WIP]
         P, nI = pp[N], pi[N - 1]
-        W, dW, dWLO, B, BPI, WIP = km[KW], km[KDW], km[KDWLO], km[KB], km[KBPI], km[KWIP]
+        W, dW, dWLO, B, BPI, WIP, W_prev = km[KW], km[KDW], km[KDWLO], km[KB], km[KBPI], km[KWIP], km[KW_PREV]
         u, u_old, ub, r, r_old = kv[UP], kv[UP_OLD], kv[UB], kv[R], kv[R_OLD]
         vbas, vbas_old, vapi, vapi_old, rhp, du = kv[VBAS], kv[VBAS_OLD], kv[VAPI], kv[VAPI_OLD], kv[RHP], kv[DU]
         post, scratch, gauss, xi, vapi_noise = kv[POST], kv[SCRATCH], kv[GAUSS], kv[XI], kv[VAPI_NOISE]
@@ -292,6 +311,10 @@ def _steps_for(variant: int):
         radii = kv[RADII]
         look = kv[LOOK]
         real = kv[REAL]
+        lat_v, lat_r = kv[LAT_V], kvi[LAT_R]
+        if model == BP:
+            for i in range(lw[N]):
+                W_prev[U(i)] = W[U(i)]
         for a in range(N):
             for q in range(pp[a], pp[a + 1]):
                 look[U(q)] = (c[LOOK_OUT] if a == N - 1 else c[LOOK_P]) / dt
@@ -343,8 +366,22 @@ def _steps_for(variant: int):
                         i = U(q)
                         vden[i] += lo_pass * (duI[i] - vden[i])
             for k in range(N - 1):
-                matvec_pair(B, lb[k], r, pp[k + 1], vapi, pp[k], BPI, lb[k], rI, pi[k], du, pp[k], pp[k + 1] - pp[k],
-                            sizes[k + 2])
+                if model == BP and s > 0:
+                    # B = W^T and B_PI = -W^T + dB_PI (the last step's lateral update, dt eta_PI (-v_api) (x) r_I),
+                    # applied without writing them: B r and W^T r_I from the columns of W (before its last
+                    # update), dB_PI r_I = -dt eta_PI v_api (r_I . r_I_now); the same sums in another order
+                    matvec_t_pair(W_prev, lw[k + 1], pp[k + 2] - pp[k + 1], sizes[k + 1], pp[k + 1] - pp[k], r, pp[k + 1],
+                                  vapi, pp[k], rI, pi[k], du, pp[k])
+                    lat = 0.0
+                    if learn_lat and eta_PI[k] != 0.0:
+                        for i in range(sizes[k + 2]):
+                            lat += lat_r[U(pi[k] + i)] * rI[U(pi[k] + i)]
+                        lat *= dt * eta_PI[k]
+                    for q in range(pp[k], pp[k + 1], 4):
+                        store4(du, q, sub4(scale4(load4(lat_v, q), -lat), load4(du, q)))
+                else:
+                    matvec_pair(B, lb[k], r, pp[k + 1], vapi, pp[k], BPI, lb[k], rI, pi[k], du, pp[k], pp[k + 1] - pp[k],
+                                sizes[k + 2])
             for q in range(0, out0, 4):
                 v = add4(load4(vapi, q), load4(du, q))
                 store4(vapi, q, v)
@@ -369,10 +406,6 @@ def _steps_for(variant: int):
                 else:
                     ueff = tau_notgt * (gbas * vbas[j])
                 du[j] = (ueff - u[j]) * dt_tau_out
-            if model == BP:  # B <- W^T and B_PI <- -B from the weights before this step's update (6)
-                for k in range(N - 1):
-                    transpose(W, lw[k + 1], pp[k + 2] - pp[k + 1], sizes[k + 1], B, BPI, lb[k], pp[k + 1] - pp[k],
-                              sizes[k + 2])
             # 6. forward updates dW (kept for the low-pass and the replay), applied below
             if compute_dw or learn_w:
                 for a in range(N):
@@ -402,7 +435,12 @@ def _steps_for(variant: int):
                         for q in range(lo, hi):
                             scratch_i[U(q)] = rI[U(q)] - scratch_i[U(q)]
                         add_outer(WIP, li[k], hi - lo, sizes[k + 1], dt * eta_IP[k], 1.0, scratch_i, lo, r_old, pp[k])
-            if learn_lat:
+            if learn_lat and model == BP:  # kept for the next step's dB_PI r_I (B_PI itself is rewritten from W)
+                for q in range(0, out0, 4):
+                    store4(lat_v, q, load4(vapi_old, q))
+                for q in range(0, nI, 4):
+                    store4(lat_r, q, load4(rI_old, q))
+            elif learn_lat:
                 for k in range(N - 1):
                     if eta_PI[k] != 0.0:
                         add_outer(BPI, lb[k], pp[k + 1] - pp[k], sizes[k + 2], dt * eta_PI[k], -1.0, vapi_old, pp[k],
@@ -423,12 +461,18 @@ def _steps_for(variant: int):
                     for i in range(nw):
                         dWLO[U(i)] += lo_pass * (dW[U(i)] - dWLO[U(i)])
                         W[U(i)] += dWLO[U(i)]
+                elif model == BP:
+                    for i in range(nw):
+                        W_prev[U(i)] = W[U(i)]
+                        W[U(i)] += dW[U(i)]
                 else:
                     for i in range(nw):
                         W[U(i)] += dW[U(i)]
             # 10. record after every rec_every-th step of the run, in the network's layout
             if (step0 + s + 1) % rec_every == 0 and rec_pos < rec_steps.shape[0]:
                 rec_steps[rec_pos] = step0 + s + 1
+                if model == BP:
+                    bp_feedback(W_prev, lw, pp, pi, lb, sizes, B, BPI, learn_lat, dt, eta_PI, vapi_old, rI_old)
                 for a in range(N):
                     record_block(rec_W, rec_pos, woff[a], sizes[a + 1], sizes[a], W, lw[a], pp[a + 1] - pp[a])
                     for i in range(sizes[a + 1]):
@@ -456,6 +500,8 @@ def _steps_for(variant: int):
                     old = load4(rhp, q)
                     new = add4(old, sub4(sub4(load4(r, q), load4(r_old, q)), scale4(old, hp)))
                     store4(rhp, q, mul4(new, load4(real, q)))
+        if model == BP and n > 0:
+            bp_feedback(W_prev, lw, pp, pi, lb, sizes, B, BPI, learn_lat, dt, eta_PI, vapi_old, rI_old)
         return rec_pos
 
 

@@ -40,6 +40,13 @@ def _splat(builder, x):
     return v
 
 
+def _splat_int(builder, x, ty):
+    v = ir.Constant(ir.VectorType(ty, 4), ir.Undefined)
+    for t in range(4):
+        v = builder.insert_element(v, x, _LANES[t])
+    return v
+
+
 def _tuple(context, builder, v):
     out = ir.Constant(context.get_value_type(_T4), ir.Undefined)
     for t in range(4):
@@ -191,6 +198,60 @@ def matvec_pair(typingctx, M1, m1, x1, y1, out1, o1, M2, m2, x2, y2, out2, o2, l
     def codegen(context, builder, sig, args):
         return _matvecs(context, builder, sig, args, 2)
     return types.none(M1, m1, x1, y1, out1, o1, M2, m2, x2, y2, out2, o2, ld, cols), codegen
+
+
+def _reduce4(builder, accs):
+    """[sum of acc 0's lanes, ..., sum of acc 3's lanes]: lanes added pairwise (0 + 1, 2 + 3), then the pairs."""
+    i32 = ir.IntType(32)
+    mask = lambda *ix: ir.Constant(ir.VectorType(i32, 4), [ir.Constant(i32, i) for i in ix])  # noqa: E731
+
+    def hadd(a, b):  # [a0 + a1, b0 + b1, a2 + a3, b2 + b3]
+        return builder.fadd(builder.shuffle_vector(a, b, mask(0, 4, 2, 6)), builder.shuffle_vector(a, b, mask(1, 5, 3, 7)))
+
+    h01, h23 = hadd(accs[0], accs[1]), hadd(accs[2], accs[3])
+    return builder.fadd(builder.shuffle_vector(h01, h23, mask(0, 1, 4, 5)), builder.shuffle_vector(h01, h23, mask(2, 3, 6, 7)))
+
+
+@intrinsic
+def matvec_t_pair(typingctx, M, m0, ld, cols, n_out, x1, y1, out1, o1, x2, y2, out2, o2):
+    """out1[o1 + j] = sum_i block[i, j] x1[y1 + i] and out2 likewise with x2, for j < ``cols``, 0 for
+    cols <= j < ``n_out`` (a multiple of 4): two mat-vecs with the transpose of a column-major block of ``ld``
+    rows (a multiple of 4), without transposing it.  Column j's dot products run four rows per vector, lane
+    t summing rows t, t + 4, ... in order, the lanes then added pairwise.  BP's feedback B r and B_PI r_I
+    with B = W^T, read from W."""
+    def codegen(context, builder, sig, args):
+        M_, m0_, ld_, cols_, nout_, x1_, y1_, out1_, o1_, x2_, y2_, out2_, o2_ = args
+        data = lambda i: context.make_array(sig.args[i])(context, builder, args[i]).data  # noqa: E731
+        m, xa, xb, oa, ob = data(0), data(5), data(9), data(7), data(11)
+        intp = m0_.type
+        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_V4, [_V4] * 3), "llvm.fma.v4f64")
+        one = ir.Constant(intp, 1)
+        last = builder.sub(cols_, one)
+        lanes = ir.Constant(ir.VectorType(intp, 4), [ir.Constant(intp, t) for t in range(4)])
+        zero = ir.Constant(_V4, None)
+        accs = [cgutils.alloca_once(builder, _V4) for _ in range(8)]
+        with cgutils.for_range_slice(builder, ir.Constant(intp, 0), nout_, ir.Constant(intp, 4), intp) as (g, _):
+            bases = []
+            for t in range(4):  # columns past the block's end read its last column (then zeroed)
+                j = builder.add(g, ir.Constant(intp, t))
+                j = builder.select(builder.icmp_signed(">", j, last), last, j)
+                bases.append(builder.add(m0_, builder.mul(j, ld_)))
+            for acc in accs:
+                builder.store(zero, acc)
+            with cgutils.for_range_slice(builder, ir.Constant(intp, 0), ld_, ir.Constant(intp, 4), intp) as (i, _):
+                v1 = builder.load(builder.bitcast(builder.gep(xa, [builder.add(y1_, i)]), _V4.as_pointer()), align=8)
+                v2 = builder.load(builder.bitcast(builder.gep(xb, [builder.add(y2_, i)]), _V4.as_pointer()), align=8)
+                for t in range(4):
+                    col = builder.load(builder.bitcast(builder.gep(m, [builder.add(bases[t], i)]), _V4.as_pointer()),
+                                       align=8)
+                    builder.store(builder.call(fma, [col, v1, builder.load(accs[t])]), accs[t])
+                    builder.store(builder.call(fma, [col, v2, builder.load(accs[4 + t])]), accs[4 + t])
+            keep = builder.icmp_signed(">", _splat_int(builder, builder.sub(cols_, g), intp), lanes)
+            for k, (out, o) in enumerate(((oa, o1_), (ob, o2_))):
+                res = builder.select(keep, _reduce4(builder, [builder.load(a) for a in accs[4 * k:4 * k + 4]]), zero)
+                builder.store(res, builder.bitcast(builder.gep(out, [builder.add(o, g)]), _V4.as_pointer()), align=8)
+        return context.get_dummy_value()
+    return types.none(M, m0, ld, cols, n_out, x1, y1, out1, o1, x2, y2, out2, o2), codegen
 
 
 @intrinsic
