@@ -28,8 +28,10 @@ with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contex
                       **{k: [-1, 1] for k in ("init_WPP_range", "init_WIP_range", "init_BPP_range", "init_BPI_range",
                                               "init_teacher_WPP_range", "init_teacher_WIP_range",
                                               "init_teacher_BPP_range", "init_teacher_BPI_range")})
-        for task in pal.TASKS:
-            pal.run(pal_params_from_mapping(common, source="numba warm-up (pal)"), task, compare=True, progress=False)
+        for model in ("PAL", "BP", "FA"):  # one compiled kernel per model (kernels/pal._steps_for)
+            for task in pal.TASKS:
+                pal.run(pal_params_from_mapping({**common, "model_type": model}, source="numba warm-up (pal)"), task,
+                        compare=True, progress=False)
     elif kind in MODELS:  # every kernel of a model: training and the replay against backprop
         skip = not MODELS[kind].layered_only
         p = params_from_mapping(dict(
