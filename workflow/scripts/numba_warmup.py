@@ -17,7 +17,7 @@ kind = snakemake.wildcards.kind
 with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
     t0 = time.perf_counter()
     if kind == "pal":  # PAL's runner: both tasks and the replay, on a tiny network
-        from microcircuits.params_pal import pal_params_from_mapping
+        from microcircuits.params_pal import MODEL_TYPES, pal_params_from_mapping
         from microcircuits.tasks import pal
         common = dict(dt=0.01, Tpres=0.05, dataset_size=2, epochs=1, settling_time=0.05, layers=[2, 3, 2],
                       activation="logistic", gl=0.03, gbas=0.1, gapi=0.06, gden=0.1, gnI=0.06, gntgt=0.06,
@@ -28,7 +28,7 @@ with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contex
                       **{k: [-1, 1] for k in ("init_WPP_range", "init_WIP_range", "init_BPP_range", "init_BPI_range",
                                               "init_teacher_WPP_range", "init_teacher_WIP_range",
                                               "init_teacher_BPP_range", "init_teacher_BPI_range")})
-        for model in ("PAL", "BP", "FA"):  # one compiled kernel per model (kernels/pal._steps_for)
+        for model in MODEL_TYPES:  # one compiled kernel per model (kernels/pal._steps_for)
             for task in pal.TASKS:
                 pal.run(pal_params_from_mapping({**common, "model_type": model}, source="numba warm-up (pal)"), task,
                         compare=True, progress=False)

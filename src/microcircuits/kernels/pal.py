@@ -266,7 +266,7 @@ def _steps_for(variant: int):
     """``steps`` compiled for one model (BP, FA or PAL; its switch ``f[MODEL]`` must agree).
 
     ``variant`` is a closure constant, so each model's kernel is compiled without the others' code (BP's
-    transpose, PAL's noise, dB and high-pass): one function for all three was large enough that its registers
+    feedback from W, PAL's noise, dB and high-pass): one function for all three was large enough that its registers
     spilled into a 4.8 KB frame, and edits to code a model never ran moved its step by up to 15 %.  Numba keys
     its cache on the closure's values, so the three kernels are cached apart; each compiles on first use."""
 
@@ -504,11 +504,11 @@ def _steps_for(variant: int):
             bp_feedback(W_prev, lw, pp, pi, lb, sizes, B, BPI, learn_lat, dt, eta_PI, vapi_old, rI_old)
         return rec_pos
 
-
     return steps
 
 
 STEPS = (_steps_for(BP), _steps_for(FA), _steps_for(PAL))  # indexed by model
+
 
 def advance(n, sizes, poff, ioff, woff, boff, ipoff, lay, kinds, c, f, eta_fw, eta_bw, eta_IP, eta_PI, alpha, sigma,
             W, B, BPI, WIP, dW, dWLO, st, sti, r0, r0_old, xi, vapi_noise, km, kv, kvi,

@@ -33,15 +33,8 @@ def _vector(builder, tup):
     return v
 
 
-def _splat(builder, x):
-    v = ir.Constant(_V4, ir.Undefined)
-    for t in range(4):
-        v = builder.insert_element(v, x, _LANES[t])
-    return v
-
-
-def _splat_int(builder, x, ty):
-    v = ir.Constant(ir.VectorType(ty, 4), ir.Undefined)
+def _splat(builder, x, vtype=_V4):
+    v = ir.Constant(vtype, ir.Undefined)
     for t in range(4):
         v = builder.insert_element(v, x, _LANES[t])
     return v
@@ -246,7 +239,7 @@ def matvec_t_pair(typingctx, M, m0, ld, cols, n_out, x1, y1, out1, o1, x2, y2, o
                                        align=8)
                     builder.store(builder.call(fma, [col, v1, builder.load(accs[t])]), accs[t])
                     builder.store(builder.call(fma, [col, v2, builder.load(accs[4 + t])]), accs[4 + t])
-            keep = builder.icmp_signed(">", _splat_int(builder, builder.sub(cols_, g), intp), lanes)
+            keep = builder.icmp_signed(">", _splat(builder, builder.sub(cols_, g), ir.VectorType(intp, 4)), lanes)
             for k, (out, o) in enumerate(((oa, o1_), (ob, o2_))):
                 res = builder.select(keep, _reduce4(builder, [builder.load(a) for a in accs[4 * k:4 * k + 4]]), zero)
                 builder.store(res, builder.bitcast(builder.gep(out, [builder.add(o, g)]), _V4.as_pointer()), align=8)
